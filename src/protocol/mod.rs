@@ -1,0 +1,15 @@
+//! Wire types: HTTP bodies, queue jobs, room reports and socket frames (serde, camelCase).
+//! Field names and event names are the contract of the socket.io gateway we replace.
+
+mod client_frame;
+mod http;
+mod job;
+mod server_frame;
+
+pub use client_frame::{error_frame, Ack, ClientFrame, ClientRequest};
+pub use http::{ErrorBody, EventStatus, PhotoView, ProgressStatus, UploadAccepted};
+pub use job::{PhotoJob, Registration, Report, RoomReport};
+pub use server_frame::{
+    EventCompleted, EventProgress, PhotoCompleted, PhotoFailed, PhotoProgress, SequencedFrame,
+    ServerEvent, Stage, Summary,
+};

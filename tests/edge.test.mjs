@@ -1,0 +1,201 @@
+// The edge service end to end: the built Worker in workerd (Miniflare from wrangler.toml),
+// real WebSocket clients over TCP, real race photos, the real models.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker } from "./support/worker.mjs";
+import { EventSocket, getJson, photo, sleep, upload } from "./support/client.mjs";
+
+let worker;
+before(async () => {
+  worker = await startWorker();
+});
+after(() => worker?.dispose());
+
+const unique = (name) => `${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+const STAGES = ["detection", "ocr", "color"];
+const completedOf = (socket) => socket.waitFor((f) => f.event === "event:completed", { ms: 120_000 });
+
+/** Asserts one photo's whole story, in order, on one socket. */
+function assertPhotoStory(frames, { photoId, requestId, eventId, total, terminal }) {
+  const events = frames.map((f) => f.event);
+  const progress = STAGES.map((stage) => ["photo:progress", stage]);
+  const expected =
+    terminal === "photo:completed"
+      ? [...progress.map(([e]) => e), "photo:completed", "event:progress", "event:completed"]
+      : ["photo:failed", "event:progress", "event:completed"];
+  assert.deepEqual(events, expected);
+  for (const [i, frame] of frames.entries()) {
+    assert.equal(frame.data.requestId, requestId, `${frame.event} carries the upload's requestId`);
+    if (i > 0) assert.ok(frame.seq > frames[i - 1].seq, "seq strictly increases");
+    if (frame.event.startsWith("photo:")) assert.equal(frame.data.photoId, photoId);
+    else assert.equal(frame.data.eventId, eventId);
+  }
+  if (terminal === "photo:completed") {
+    assert.deepEqual(frames.slice(0, 3).map((f) => [f.data.stage, f.data.progress]), [["detection", 33], ["ocr", 66], ["color", 100]]);
+  }
+  assert.deepEqual(frames.at(-1).data.summary.total, total);
+}
+
+async function uploadAndWatch(eventId, requestId, body, contentType) {
+  const sockets = [await EventSocket.open(worker.url, eventId), await EventSocket.open(worker.url, eventId)];
+  const other = await EventSocket.open(worker.url, unique("B"));
+  const accepted = await upload(worker.url, eventId, body, { requestId, contentType });
+  assert.equal(accepted.status, 202);
+  assert.equal(accepted.headers.get("x-request-id"), requestId);
+  assert.deepEqual(Object.keys(accepted.body).sort(), ["eventId", "photoId", "requestId", "status"]);
+  assert.equal(accepted.body.status, "queued");
+  await Promise.all(sockets.map(completedOf));
+  await sleep(300);
+  assert.deepEqual(other.frames, [], "a socket of another event gets nothing");
+  for (const s of [...sockets, other]) s.close();
+  return { photoId: accepted.body.photoId, frames: sockets.map((s) => s.frames) };
+}
+
+test("a real photo's stages reach both sockets of its event, in order, and no other event's", async () => {
+  const eventId = unique("A");
+  const requestId = unique("req_flow");
+  const { photoId, frames } = await uploadAndWatch(eventId, requestId, photo("set1/set1_01.JPG"));
+  for (const f of frames) {
+    assertPhotoStory(f, { photoId, requestId, eventId, total: 1, terminal: "photo:completed" });
+  }
+  assert.deepEqual(frames[0], frames[1], "both sockets saw the same frames");
+  const completed = frames[0][3].data;
+  assert.deepEqual(Object.keys(completed).sort(), ["confidence", "detections", "photoId", "plateNumber", "requestId"]);
+  // set1_01 shows bib 3638: never an invented number, and the labelled one when read.
+  if (completed.plateNumber !== null) assert.ok(completed.detections.some((d) => d.number === String(completed.plateNumber)));
+
+  const status = await getJson(`${worker.url}/events/${eventId}`);
+  assert.deepEqual(status.body, { eventId, totalPhotos: 1, processedPhotos: 1, succeeded: 1, failed: 0, status: "completed" });
+  const view = await getJson(`${worker.url}/events/${eventId}/photos/${photoId}`);
+  assert.equal(view.body.status, "succeeded");
+  assert.equal(view.body.requestId, requestId);
+  assert.deepEqual(view.body.result.detections, completed.detections);
+});
+
+test("requestIds: a valid x-request-id is kept, a missing or invalid one is replaced by req_<random>", async () => {
+  const eventId = unique("ids");
+  const generated = await upload(worker.url, eventId, photo("set1/set1_02.JPG"));
+  assert.match(generated.body.requestId, /^req_[0-9a-f]{24}$/);
+  assert.equal(generated.headers.get("x-request-id"), generated.body.requestId);
+  const invalid = await upload(worker.url, eventId, photo("set1/set1_02.JPG"), { requestId: "has space" });
+  assert.match(invalid.body.requestId, /^req_[0-9a-f]{24}$/);
+  const missing = await getJson(`${worker.url}/nowhere`);
+  assert.equal(missing.status, 404);
+  assert.match(missing.headers.get("x-request-id"), /^req_/);
+});
+
+test("sockets and counters survive the room's eviction by idleness (hibernation)", async () => {
+  const eventId = unique("sleepy");
+  const sockets = [await EventSocket.open(worker.url, eventId), await EventSocket.open(worker.url, eventId)];
+  const unsubscribed = await EventSocket.open(worker.url, eventId);
+  assert.deepEqual((await unsubscribed.request({ event: "unsubscribe:event", data: { eventId }, id: 1 })).data, { success: true });
+  const before = await getJson(`${worker.url}/events/${eventId}`);
+  const instanceBefore = before.headers.get("x-room-instance");
+  assert.ok(instanceBefore);
+
+  await sleep(15_000); // workerd evicts an idle room after ~10 s
+
+  const requestId = unique("req_wake");
+  const accepted = await upload(worker.url, eventId, photo("set1/set1_05.JPG"), { requestId });
+  await Promise.all(sockets.map(completedOf));
+  const after = await getJson(`${worker.url}/events/${eventId}`);
+  assert.notEqual(after.headers.get("x-room-instance"), instanceBefore, "the room was evicted and woken");
+  for (const s of sockets) {
+    assertPhotoStory(s.frames, { photoId: accepted.body.photoId, requestId, eventId, total: 1, terminal: "photo:completed" });
+  }
+  assert.deepEqual(unsubscribed.frames.slice(1), [], "an unsubscribed socket stays unsubscribed after waking");
+  assert.equal(after.body.succeeded, 1);
+  for (const s of [...sockets, unsubscribed]) s.close();
+});
+
+test("a truncated JPEG and a text file fail with a reason; the counters still add up", async () => {
+  const eventId = unique("bad");
+  const socket = await EventSocket.open(worker.url, eventId);
+  const good = photo("set1/set1_07.JPG");
+  const uploads = [
+    await upload(worker.url, eventId, good.subarray(0, Math.floor(good.length / 3)), { requestId: "req_truncated" }),
+    await upload(worker.url, eventId, Buffer.from("this is not a photo\n"), { requestId: "req_text" }),
+    await upload(worker.url, eventId, good, { requestId: "req_good" }),
+  ];
+  assert.deepEqual(uploads.map((u) => u.status), [202, 202, 202]);
+  await socket.waitFor((f) => f.event === "event:completed" && f.data.summary.total === 3 && f.data.eventId === eventId, { ms: 120_000 });
+
+  const failed = socket.frames.filter((f) => f.event === "photo:failed");
+  assert.deepEqual(failed.map((f) => f.data.requestId).sort(), ["req_text", "req_truncated"]);
+  for (const f of failed) assert.ok(f.data.error.length > 10, `a reason a person understands: ${f.data.error}`);
+  assert.equal(socket.frames.filter((f) => f.event === "photo:completed").length, 1);
+  const last = socket.frames.at(-1);
+  assert.equal(last.event, "event:completed");
+  assert.deepEqual(last.data.summary, { total: 3, succeeded: 1, failed: 2 });
+  const status = await getJson(`${worker.url}/events/${eventId}`);
+  assert.deepEqual(status.body, { eventId, totalPhotos: 3, processedPhotos: 3, succeeded: 1, failed: 2, status: "completed" });
+  const view = await getJson(`${worker.url}/events/${eventId}/photos/${uploads[1].body.photoId}`);
+  assert.equal(view.body.status, "failed");
+  assert.equal(view.body.error, failed.find((f) => f.data.requestId === "req_text").data.error);
+  socket.close();
+});
+
+test("subscribe, unsubscribe, another event's id, ping and unknown frames", async () => {
+  const eventId = unique("proto");
+  const socket = await EventSocket.open(worker.url, eventId);
+  assert.deepEqual(await socket.request({ event: "subscribe:event", data: { eventId }, id: 7 }), {
+    event: "ack", id: 7, data: { success: true, room: `event:${eventId}` },
+  });
+  const refused = await socket.request({ event: "subscribe:event", data: { eventId: "someone-else" }, id: 8 });
+  assert.equal(refused.id, 8);
+  assert.equal(refused.data.success, false);
+  assert.match(refused.data.error, /someone-else/);
+  assert.deepEqual(await socket.request({ event: "ping" }), { event: "pong" });
+  assert.equal((await socket.request("not json")).event, "error");
+  assert.match((await socket.request({ event: "hello", data: {} })).data.message, /unknown event/);
+
+  // unsubscribed: nothing arrives; subscribed again: delivery resumes
+  assert.deepEqual((await socket.request({ event: "unsubscribe:event", data: { eventId }, id: 9 })).data, { success: true });
+  const watcher = await EventSocket.open(worker.url, eventId);
+  await upload(worker.url, eventId, photo("set1/set1_03.JPG"));
+  await completedOf(watcher);
+  const quietFrom = socket.frames.length;
+  await sleep(300);
+  assert.equal(socket.frames.length, quietFrom, "no broadcast reaches an unsubscribed socket");
+  await socket.request({ event: "subscribe:event", data: { eventId }, id: 10 });
+  await upload(worker.url, eventId, photo("set1/set1_04.JPG"));
+  const resumed = await socket.waitFor((f) => f.event === "event:completed", { from: quietFrom, ms: 120_000 });
+  assert.equal(resumed.data.summary.total, 2);
+  socket.close();
+  watcher.close();
+});
+
+test("bad ids, wrong methods and content types are refused before any room is touched", async () => {
+  const cases = [
+    [`/events/${"x".repeat(65)}`, "GET", 400],
+    ["/events/a..b/photos", "POST", 400],
+    ["/events/ok/photos/bad.id", "GET", 400],
+    ["/events/ok/photos/ph_missing", "GET", 404],
+    ["/events/ok/ws", "GET", 426],
+    ["/events/ok", "DELETE", 405],
+    ["/", "GET", 404],
+  ];
+  for (const [path, method, status] of cases) {
+    const response = await fetch(`${worker.url}${path}`, { method });
+    assert.equal(response.status, status, `${method} ${path}`);
+    assert.ok((await response.json()).error, `${method} ${path} says why`);
+  }
+  const gif = await upload(worker.url, "ok", Buffer.from("GIF89a"), { contentType: "image/gif" });
+  assert.equal(gif.status, 415);
+  const empty = await upload(worker.url, "ok", Buffer.alloc(0));
+  assert.equal(empty.status, 400);
+});
+
+test("with API_TOKEN set, uploads need the bearer token", async () => {
+  const secured = await startWorker({ vars: { API_TOKEN: "test-token-123" } });
+  try {
+    const body = photo("set1/set1_02.JPG");
+    assert.equal((await upload(secured.url, "tok", body)).status, 401);
+    const wrong = { headers: { authorization: "Bearer nope" } };
+    assert.equal((await upload(secured.url, "tok", body, wrong)).status, 401);
+    const right = { headers: { authorization: "Bearer test-token-123" } };
+    assert.equal((await upload(secured.url, "tok", body, right)).status, 202);
+  } finally {
+    await secured.dispose();
+  }
+});

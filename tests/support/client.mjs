@@ -1,0 +1,85 @@
+// Real clients of the Worker: uploads over HTTP and event sockets over WebSocket.
+import WebSocket from "ws";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { root } from "./worker.mjs";
+
+/** The labelled race photos, read in place: they never enter the repository. */
+export const photosDir = process.env.RBNR_DIR ?? path.resolve(root, "../shared/data/rbnr");
+
+export function photo(name) {
+  return readFileSync(path.join(photosDir, name));
+}
+
+export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {} } = {}) {
+  const response = await fetch(`${url}/events/${eventId}/photos`, {
+    method: "POST",
+    body,
+    headers: { "content-type": contentType, ...(requestId ? { "x-request-id": requestId } : {}), ...headers },
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+export async function getJson(url) {
+  const response = await fetch(url);
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** A socket on an event that records every frame it receives. */
+export class EventSocket {
+  static async open(url, eventId) {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/events/${eventId}/ws`);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+    });
+    return new EventSocket(ws);
+  }
+
+  constructor(ws) {
+    this.ws = ws;
+    this.frames = [];
+    this.waiters = [];
+    ws.on("message", (data) => {
+      this.frames.push(JSON.parse(data.toString()));
+      this.waiters = this.waiters.filter((check) => !check());
+    });
+  }
+
+  send(frame) {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves with the first frame (from `from` on) that matches, or rejects after `ms`. */
+  waitFor(match, { from = 0, ms = 60_000 } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.frames.slice(from).find(match);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+        return Boolean(found);
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(this.frames.slice(from))}`));
+      }, ms);
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  /** Sends a request frame and resolves with its answer (the next frame after sending). */
+  async request(frame) {
+    const from = this.frames.length;
+    this.send(frame);
+    return this.waitFor(() => true, { from, ms: 10_000 });
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

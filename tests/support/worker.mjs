@@ -1,0 +1,26 @@
+// Runs the built Worker (build/) in workerd through Miniflare, configured from wrangler.toml,
+// listening on 127.0.0.1 so tests talk to it over real TCP.
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Starts the Worker; `vars` are extra bindings (e.g. API_TOKEN). */
+export async function startWorker({ vars = {} } = {}) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  const mf = new Miniflare({
+    ...workerOptions,
+    rootPath: root,
+    scriptPath: path.join(root, "build/index.js"),
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    bindings: { ...workerOptions.bindings, ...vars },
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { mf, url, dispose: () => mf.dispose() };
+}
