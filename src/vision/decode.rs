@@ -1,0 +1,219 @@
+//! Stage "decode": photo bytes → an upright RGB working copy of bounded size.
+//!
+//! The format is sniffed from the bytes (never trusted from a file name), declared dimensions are
+//! checked before any pixel is decoded (decompression bombs), JPEGs are decoded already scaled
+//! down in the DCT (1/2, 1/4, 1/8) so a big photo never exists at full size in memory, and the
+//! EXIF orientation is applied so boxes are in the photo as people see it.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{imageops, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+
+use super::error::VisionError;
+
+/// Photos above this many pixels are refused before decoding.
+pub const MAX_MEGAPIXELS: u64 = 50;
+/// The working copy's longest side: enough for a bib a few percent of the frame tall to keep
+/// ~20 px digits, small enough that a 12 MP photo's working copy is ~9 MB.
+pub const WORKING_LONG_SIDE: u32 = 2048;
+
+/// A decoded photo: the upright working copy and the size of the upright original.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub(crate) image: RgbImage,
+    width: u32,
+    height: u32,
+}
+
+impl Photo {
+    /// Width of the original photo, after its EXIF orientation is applied.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height of the original photo, after its EXIF orientation is applied.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Original pixels per working-copy pixel, horizontally and vertically.
+    pub(crate) fn scale(&self) -> (f32, f32) {
+        (
+            self.width as f32 / self.image.width() as f32,
+            self.height as f32 / self.image.height() as f32,
+        )
+    }
+
+    /// Wraps an upright image that is already at working size (tests, callers with pixels).
+    pub fn from_rgb(image: RgbImage) -> Photo {
+        let (width, height) = image.dimensions();
+        Photo { image: shrink_to_working_size(image), width, height }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jpeg,
+    Png,
+    WebP,
+}
+
+impl Format {
+    fn sniff(bytes: &[u8]) -> Option<Format> {
+        match bytes {
+            [0xFF, 0xD8, 0xFF, ..] => Some(Format::Jpeg),
+            [0x89, b'P', b'N', b'G', ..] => Some(Format::Png),
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::WebP),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "JPEG",
+            Format::Png => "PNG",
+            Format::WebP => "WebP",
+        }
+    }
+}
+
+/// Decodes a JPEG, PNG or WebP photo into an upright working copy.
+pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
+    let format = Format::sniff(bytes).ok_or(VisionError::UnsupportedFormat)?;
+    // A decoder bug must not take the whole process down with it (where unwinding exists).
+    let decoded = std::panic::catch_unwind(|| match format {
+        Format::Jpeg => decode_jpeg(bytes),
+        Format::Png | Format::WebP => decode_with_image(bytes, format),
+    });
+    let (image, orientation) = decoded.unwrap_or_else(|_| {
+        Err(corrupt(format, "the decoder gave up on it".to_string()))
+    })?;
+    let (width, height) = match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (image.original.1, image.original.0),
+        _ => image.original,
+    };
+    let mut upright = DynamicImage::ImageRgb8(image.pixels);
+    upright.apply_orientation(orientation);
+    Ok(Photo { image: shrink_to_working_size(upright.into_rgb8()), width, height })
+}
+
+/// Pixels decoded at some scale, and the size of the stored (not yet oriented) original.
+struct Decoded {
+    pixels: RgbImage,
+    original: (u32, u32),
+}
+
+fn corrupt(format: Format, reason: String) -> VisionError {
+    VisionError::Corrupt { format: format.name(), reason }
+}
+
+fn check_dimensions(width: u32, height: u32) -> Result<(), VisionError> {
+    let (w, h) = (u64::from(width), u64::from(height));
+    if w == 0 || h == 0 {
+        return Err(VisionError::Empty);
+    }
+    if w * h > MAX_MEGAPIXELS * 1_000_000 {
+        return Err(VisionError::TooLarge { width: w, height: h, limit_megapixels: MAX_MEGAPIXELS });
+    }
+    Ok(())
+}
+
+fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
+    let fail = |e: jpeg_decoder::Error| corrupt(Format::Jpeg, e.to_string());
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(fail)?;
+    let info = decoder.info().ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    check_dimensions(width, height)?;
+    // Ask for the smallest DCT scale that still covers the working size.
+    let (req_w, req_h) = working_size(width, height);
+    let (out_w, out_h) = decoder.scale(req_w as u16, req_h as u16).map_err(fail)?;
+    let data = decoder.decode().map_err(fail)?;
+    let info = decoder.info().ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
+    let (out_w, out_h) = (u32::from(out_w), u32::from(out_h));
+    let rgb: Vec<u8> = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => data,
+        jpeg_decoder::PixelFormat::L8 => data.iter().flat_map(|&l| [l, l, l]).collect(),
+        // 16-bit samples come big-endian: keep the high byte.
+        jpeg_decoder::PixelFormat::L16 => data.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => data
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let k = u16::from(255 - p[3]);
+                [p[0], p[1], p[2]].map(|c| (u16::from(255 - c) * k / 255) as u8)
+            })
+            .collect(),
+    };
+    let pixels = RgbImage::from_raw(out_w, out_h, rgb)
+        .ok_or_else(|| corrupt(Format::Jpeg, "fewer pixels than its header declares".into()))?;
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok((Decoded { pixels, original: (width, height) }, orientation))
+}
+
+fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientation), VisionError> {
+    let fail = |e: image::ImageError| corrupt(format, e.to_string());
+    let image_format = if format == Format::Png { ImageFormat::Png } else { ImageFormat::WebP };
+    let mut decoder =
+        ImageReader::with_format(Cursor::new(bytes), image_format).into_decoder().map_err(fail)?;
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let pixels = DynamicImage::from_decoder(decoder).map_err(fail)?.into_rgb8();
+    Ok((Decoded { pixels, original: (width, height) }, orientation))
+}
+
+/// The size of the working copy of a `width` x `height` photo: never larger than the photo.
+fn working_size(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= WORKING_LONG_SIDE {
+        return (width, height);
+    }
+    let scaled = |side: u32| {
+        ((u64::from(side) * u64::from(WORKING_LONG_SIDE)).div_ceil(u64::from(long)) as u32).max(1)
+    };
+    (scaled(width), scaled(height))
+}
+
+fn shrink_to_working_size(image: RgbImage) -> RgbImage {
+    let (w, h) = working_size(image.width(), image.height());
+    if (w, h) == image.dimensions() {
+        return image;
+    }
+    imageops::resize(&image, w, h, imageops::FilterType::Triangle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_formats_from_bytes() {
+        assert_eq!(Format::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\n"), Some(Format::Png));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::WebP));
+        assert_eq!(Format::sniff(b"GIF89a"), None);
+        assert_eq!(Format::sniff(b""), None);
+    }
+
+    #[test]
+    fn working_size_keeps_small_photos_and_bounds_big_ones() {
+        assert_eq!(working_size(720, 480), (720, 480));
+        assert_eq!(working_size(4000, 3000), (2048, 1536));
+        assert_eq!(working_size(3000, 4000), (1536, 2048));
+        assert_eq!(working_size(100_000, 1), (2048, 1));
+    }
+
+    #[test]
+    fn refuses_bombs_before_decoding() {
+        assert!(matches!(check_dimensions(100_000, 100_000), Err(VisionError::TooLarge { .. })));
+        assert_eq!(check_dimensions(0, 10), Err(VisionError::Empty));
+        assert_eq!(check_dimensions(8000, 6000), Ok(()));
+    }
+}

@@ -1,0 +1,166 @@
+//! Stage "detection": where is text in the photo? PP-OCR's DB detector paints a per-pixel text
+//! probability; each connected blob of likely text becomes a rotated rectangle, grown back to
+//! the full text height (DB paints a shrunk core of every text line).
+
+use tract_onnx::prelude::tract_ndarray::Array4;
+use tract_onnx::prelude::*;
+
+use super::decode::Photo;
+use super::error::VisionError;
+use super::geometry::RotatedRect;
+use super::models::{run, Plan, DETECTION_SIDE};
+use super::sampling::sample_into;
+
+/// Pixels above this probability are text (PaddleOCR's `det_db_thresh`).
+const TEXT_PROBABILITY: f32 = 0.3;
+/// Blobs whose mean probability is below this are dropped (`det_db_box_thresh`).
+const MIN_BLOB_SCORE: f32 = 0.6;
+/// How far the shrunk core is grown back, relative to its area / perimeter (`unclip_ratio`).
+const UNCLIP_RATIO: f32 = 1.5;
+/// Blobs thinner than this (in detector pixels) are noise.
+const MIN_SIDE: f32 = 3.0;
+
+/// A place in the photo that likely holds one line of text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    /// In working-copy pixels.
+    pub(crate) rect: RotatedRect,
+    /// The detector's mean text probability over the blob, 0..1.
+    pub score: f32,
+}
+
+pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
+    let (width, height) = photo.image.dimensions();
+    if width == 0 || height == 0 {
+        return Ok(Vec::new());
+    }
+    let (dw, dh) = detection_size(width, height);
+    // The photo fills the square's top-left; the rest stays 0, the mean color once normalized.
+    let mut input = Array4::<f32>::zeros((1, 3, DETECTION_SIDE, DETECTION_SIDE));
+    let whole = RotatedRect {
+        center: (width as f32 / 2.0, height as f32 / 2.0),
+        axis: (1.0, 0.0),
+        half_width: width as f32 / 2.0,
+        half_height: height as f32 / 2.0,
+    };
+    sample_into(&mut input, &photo.image, &whole, dw, dh, normalize);
+    let output = run(plan, input.into_tensor())?;
+    let probabilities =
+        output.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>()).map_err(VisionError::model)?;
+    if probabilities.len() != DETECTION_SIDE * DETECTION_SIDE {
+        return Err(VisionError::Model(format!("detector output shape {:?}", output.shape())));
+    }
+    let (sx, sy) = (width as f32 / dw as f32, height as f32 / dh as f32);
+    Ok(text_blobs(probabilities, DETECTION_SIDE, DETECTION_SIDE)
+        .into_iter()
+        .map(|region| Region { rect: region.rect.scaled(sx, sy), ..region })
+        .collect())
+}
+
+/// PaddleOCR's detector normalization, on channels in BGR order (it was trained on OpenCV's).
+fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
+    [(b / 255.0 - 0.485) / 0.229, (g / 255.0 - 0.456) / 0.224, (r / 255.0 - 0.406) / 0.225]
+}
+
+/// The photo's size inside the detector's square: longest side DETECTION_SIDE.
+fn detection_size(width: u32, height: u32) -> (usize, usize) {
+    let ratio = DETECTION_SIDE as f32 / width.max(height) as f32;
+    let side = |s: u32| ((s as f32 * ratio).round() as usize).clamp(1, DETECTION_SIDE);
+    (side(width), side(height))
+}
+
+/// Connected blobs (8-neighbour) of text pixels, each as a grown rotated rectangle.
+fn text_blobs(probabilities: &[f32], width: usize, height: usize) -> Vec<Region> {
+    let mut seen = vec![false; probabilities.len()];
+    let mut stack = Vec::new();
+    let mut pixels = Vec::new();
+    let mut regions = Vec::new();
+    for start in 0..probabilities.len() {
+        if seen[start] || probabilities[start] <= TEXT_PROBABILITY {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        pixels.clear();
+        while let Some(i) = stack.pop() {
+            pixels.push(i);
+            let (x, y) = ((i % width) as isize, (i / width) as isize);
+            for (dx, dy) in [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= width as isize || ny >= height as isize {
+                    continue;
+                }
+                let n = ny as usize * width + nx as usize;
+                if !seen[n] && probabilities[n] > TEXT_PROBABILITY {
+                    seen[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        if let Some(region) = blob_region(&pixels, probabilities, width) {
+            regions.push(region);
+        }
+    }
+    regions
+}
+
+fn blob_region(pixels: &[usize], probabilities: &[f32], width: usize) -> Option<Region> {
+    let score = pixels.iter().map(|&i| probabilities[i]).sum::<f32>() / pixels.len() as f32;
+    if score < MIN_BLOB_SCORE {
+        return None;
+    }
+    // The hull only needs each row's outermost pixels (their outer corners).
+    let mut rows: std::collections::BTreeMap<usize, (usize, usize)> = Default::default();
+    for &i in pixels {
+        let (x, y) = (i % width, i / width);
+        let e = rows.entry(y).or_insert((x, x));
+        e.0 = e.0.min(x);
+        e.1 = e.1.max(x);
+    }
+    let outline: Vec<(f32, f32)> = rows
+        .iter()
+        .flat_map(|(&y, &(x0, x1))| {
+            let (y, x0, x1) = (y as f32, x0 as f32, x1 as f32 + 1.0);
+            [(x0, y), (x0, y + 1.0), (x1, y), (x1, y + 1.0)]
+        })
+        .collect();
+    let core = RotatedRect::enclosing(&outline)?;
+    if core.width().min(core.height()) < MIN_SIDE {
+        return None;
+    }
+    let (w, h) = (core.width(), core.height());
+    let grown = core.grown(w * h * UNCLIP_RATIO / (2.0 * (w + h)));
+    if grown.width().min(grown.height()) < MIN_SIDE + 2.0 {
+        return None;
+    }
+    Some(Region { rect: grown, score })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_size_fits_the_square() {
+        assert_eq!(detection_size(720, 480), (960, 640));
+        assert_eq!(detection_size(4000, 3000), (960, 720));
+        assert_eq!(detection_size(10, 3000), (3, 960));
+    }
+
+    #[test]
+    fn a_blob_becomes_a_grown_rectangle() {
+        let (w, h) = (40, 20);
+        let mut p = vec![0.0f32; w * h];
+        for y in 8..12 {
+            for x in 10..30 {
+                p[y * w + x] = 0.9;
+            }
+        }
+        let regions = text_blobs(&p, w, h);
+        assert_eq!(regions.len(), 1);
+        let r = &regions[0];
+        // 20x4 core grown by 20*4*1.5/48 = 2.5 px on each side.
+        assert!((r.rect.width() - 25.0).abs() < 1e-3 && (r.rect.height() - 9.0).abs() < 1e-3, "{r:?}");
+        assert!((r.score - 0.9).abs() < 1e-6);
+    }
+}

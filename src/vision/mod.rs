@@ -1,0 +1,20 @@
+//! Reads race numbers from photos: decode, detect, read (OCR), color. Pure Rust, no Worker:
+//! no threads, files or clocks, so the same code runs natively and in wasm32.
+
+mod color;
+mod decode;
+mod detect;
+mod error;
+mod geometry;
+mod models;
+mod pipeline;
+mod reading;
+mod recognize;
+mod sampling;
+
+pub use decode::{Photo, MAX_MEGAPIXELS, WORKING_LONG_SIDE};
+pub use detect::Region;
+pub use error::VisionError;
+pub use models::{DETECTION_MODEL, RECOGNITION_MODEL};
+pub use pipeline::Pipeline;
+pub use reading::{Color, Detection, PhotoReading, PixelBox};

@@ -1,0 +1,162 @@
+//! Stage "ocr": read the text in each region and keep the race numbers. PP-OCR's recognizer
+//! reads a line as a sequence of per-column character probabilities (CTC); the classifier was
+//! sliced to digits and ASCII letters, so words on a bib are read as words and dropped.
+
+use tract_onnx::prelude::tract_ndarray::Array4;
+use tract_onnx::prelude::*;
+
+use super::decode::Photo;
+use super::detect::Region;
+use super::error::VisionError;
+use super::geometry::RotatedRect;
+use super::models::{run, Plan, RECOGNITION_HEIGHT, RECOGNITION_WIDTH};
+use super::reading::Detection;
+use super::sampling::sample_into;
+
+/// The recognizer's classes after the CTC blank (class 0), in order; must match
+/// ALPHABET in scripts/build_models.py.
+const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Race numbers have 1 to 6 digits.
+const MAX_DIGITS: usize = 6;
+/// Reads less sure than this (mean per-character probability) are dropped.
+const MIN_CONFIDENCE: f32 = 0.8;
+
+/// One character of a read line: what, how sure, and at which output step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Glyph {
+    character: u8,
+    probability: f32,
+    step: usize,
+}
+
+pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detection>, VisionError> {
+    let (sx, sy) = photo.scale();
+    let mut detections: Vec<Detection> = Vec::new();
+    for region in regions {
+        let rect = region.rect;
+        let width = line_width(&rect);
+        // Zeros are mid-gray after normalization: PaddleOCR pads short lines the same way.
+        let mut input = Array4::<f32>::zeros((1, 3, RECOGNITION_HEIGHT, RECOGNITION_WIDTH));
+        sample_into(&mut input, &photo.image, &rect, width, RECOGNITION_HEIGHT, normalize);
+        let output = run(plan, input.into_tensor())?;
+        let shape = output.shape();
+        if shape.len() != 3 || shape[2] != ALPHABET.len() + 1 {
+            return Err(VisionError::Model(format!("recognizer output shape {shape:?}")));
+        }
+        let flat = output.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>()).map_err(VisionError::model)?;
+        let rows: Vec<&[f32]> = flat.chunks_exact(shape[2]).collect();
+        let glyphs = ctc_greedy(&rows);
+        // Output steps are spread evenly over the padded input: step t covers columns
+        // [t, t+1) * RECOGNITION_WIDTH / steps.
+        let step_fraction = RECOGNITION_WIDTH as f32 / rows.len() as f32 / width as f32;
+        for (digits, confidence, from, to) in numbers_in(&glyphs) {
+            let span = rect.span(
+                (from as f32 * step_fraction - 0.5 * step_fraction).clamp(0.0, 1.0),
+                ((to + 1) as f32 * step_fraction + 0.5 * step_fraction).clamp(0.0, 1.0),
+            );
+            let whole = from == 0 && to + 1 == glyphs.len();
+            let located = if whole { rect } else { span };
+            detections.push(Detection {
+                number: digits,
+                confidence,
+                bbox: located.scaled(sx, sy).bounding_box(photo.width(), photo.height()),
+                color: None,
+            });
+        }
+    }
+    Ok(best_per_number(detections))
+}
+
+/// The input width for a line: its aspect ratio at the recognizer's height, capped.
+fn line_width(rect: &RotatedRect) -> usize {
+    let ratio = rect.width() / rect.height().max(1.0);
+    ((RECOGNITION_HEIGHT as f32 * ratio).ceil() as usize).clamp(1, RECOGNITION_WIDTH)
+}
+
+/// PaddleOCR's recognizer normalization, on channels in BGR order.
+fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
+    [b / 127.5 - 1.0, g / 127.5 - 1.0, r / 127.5 - 1.0]
+}
+
+/// Best class per step, repeats collapsed, blanks dropped.
+fn ctc_greedy(steps: &[&[f32]]) -> Vec<Glyph> {
+    let mut glyphs = Vec::new();
+    let mut previous = 0;
+    for (step, probabilities) in steps.iter().enumerate() {
+        let (class, &probability) = probabilities
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &0.0));
+        if class != 0 && class != previous {
+            glyphs.push(Glyph { character: ALPHABET[class - 1], probability, step });
+        }
+        previous = class;
+    }
+    glyphs
+}
+
+/// Each run of digits in a read line that can be a race number: (digits, confidence, first
+/// step, last step). A run touching letters is part of a word ("10K", "A3") and is dropped.
+fn numbers_in(glyphs: &[Glyph]) -> Vec<(String, f32, usize, usize)> {
+    let mut numbers = Vec::new();
+    let mut i = 0;
+    while i < glyphs.len() {
+        if !glyphs[i].character.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < glyphs.len() && glyphs[i].character.is_ascii_digit() {
+            i += 1;
+        }
+        let run = &glyphs[start..i];
+        if start == 0 && i == glyphs.len() && run.len() <= MAX_DIGITS {
+            let confidence = run.iter().map(|g| g.probability).sum::<f32>() / run.len() as f32;
+            if confidence >= MIN_CONFIDENCE {
+                let digits = run.iter().map(|g| g.character as char).collect();
+                numbers.push((digits, confidence, run[0].step, run[run.len() - 1].step));
+            }
+        }
+    }
+    numbers
+}
+
+/// One detection per number: the same number read twice in a photo is one bib.
+fn best_per_number(mut detections: Vec<Detection>) -> Vec<Detection> {
+    detections.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut seen = std::collections::HashSet::new();
+    detections.retain(|d| seen.insert(d.number.clone()));
+    detections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glyphs(text: &str, p: f32) -> Vec<Glyph> {
+        text.bytes().enumerate().map(|(i, c)| Glyph { character: c, probability: p, step: i * 2 }).collect()
+    }
+
+    #[test]
+    fn ctc_collapses_repeats_and_drops_blanks() {
+        let one_hot = |class: usize| {
+            let mut v = vec![0.0; ALPHABET.len() + 1];
+            v[class] = 1.0;
+            v
+        };
+        // "3", "3", blank, "3", "8" reads "338".
+        let rows = [one_hot(4), one_hot(4), one_hot(0), one_hot(4), one_hot(9)];
+        let rows: Vec<&[f32]> = rows.iter().map(|r| r.as_slice()).collect();
+        let text: String = ctc_greedy(&rows).iter().map(|g| g.character as char).collect();
+        assert_eq!(text, "338");
+    }
+
+    #[test]
+    fn keeps_plausible_numbers_only() {
+        assert_eq!(numbers_in(&glyphs("3638", 0.9)).len(), 1);
+        assert!(numbers_in(&glyphs("3638", 0.5)).is_empty());
+        assert!(numbers_in(&glyphs("1234567", 0.9)).is_empty());
+        assert!(numbers_in(&glyphs("10K", 0.9)).is_empty());
+    }
+}
