@@ -48,16 +48,6 @@ impl RotatedRect {
         }
     }
 
-    /// The part of the width between fractions `from` and `to` (a word within a line).
-    pub fn span(&self, from: f32, to: f32) -> RotatedRect {
-        let mid = (from + to) / 2.0;
-        RotatedRect {
-            center: self.point_at(mid, 0.5),
-            half_width: self.half_width * (to - from).abs(),
-            ..*self
-        }
-    }
-
     /// The same rectangle in a frame scaled by (sx, sy); exact when sx == sy, and close enough
     /// for the small aspect changes of resizing to a multiple of 32.
     pub fn scaled(&self, sx: f32, sy: f32) -> RotatedRect {

@@ -18,8 +18,9 @@ pub const RECOGNITION_WIDTH: usize = 320;
 pub type Plan = Arc<TypedRunnableModel>;
 
 /// The detector sees every photo letterboxed into one fixed square: with symbolic sizes tract
-/// 0.23.9 cannot prove that its feature pyramid's up- and down-sampled sizes agree.
-pub const DETECTION_SIDE: usize = 960;
+/// 0.23.9 cannot prove that its feature pyramid's up- and down-sampled sizes agree. 1280, not
+/// PaddleOCR's 960: small bibs are only found when the detector sees them larger.
+pub const DETECTION_SIDE: usize = 1280;
 
 pub fn load_detector(bytes: &[u8]) -> Result<Plan, VisionError> {
     load(bytes, |_| Ok(f32::fact([1, 3, DETECTION_SIDE, DETECTION_SIDE]).into()))

@@ -21,12 +21,11 @@ const MAX_DIGITS: usize = 6;
 /// Reads less sure than this (mean per-character probability) are dropped.
 const MIN_CONFIDENCE: f32 = 0.8;
 
-/// One character of a read line: what, how sure, and at which output step.
+/// One character of a read line, and how sure the recognizer is of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Glyph {
     character: u8,
     probability: f32,
-    step: usize,
 }
 
 pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detection>, VisionError> {
@@ -46,20 +45,11 @@ pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detect
         let flat = output.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>()).map_err(VisionError::model)?;
         let rows: Vec<&[f32]> = flat.chunks_exact(shape[2]).collect();
         let glyphs = ctc_greedy(&rows);
-        // Output steps are spread evenly over the padded input: step t covers columns
-        // [t, t+1) * RECOGNITION_WIDTH / steps.
-        let step_fraction = RECOGNITION_WIDTH as f32 / rows.len() as f32 / width as f32;
-        for (digits, confidence, from, to) in numbers_in(&glyphs) {
-            let span = rect.span(
-                (from as f32 * step_fraction - 0.5 * step_fraction).clamp(0.0, 1.0),
-                ((to + 1) as f32 * step_fraction + 0.5 * step_fraction).clamp(0.0, 1.0),
-            );
-            let whole = from == 0 && to + 1 == glyphs.len();
-            let located = if whole { rect } else { span };
+        if let Some((number, confidence)) = number_in(&glyphs) {
             detections.push(Detection {
-                number: digits,
+                number,
                 confidence,
-                bbox: located.scaled(sx, sy).bounding_box(photo.width(), photo.height()),
+                bbox: rect.scaled(sx, sy).bounding_box(photo.width(), photo.height()),
                 color: None,
             });
         }
@@ -82,44 +72,29 @@ fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
 fn ctc_greedy(steps: &[&[f32]]) -> Vec<Glyph> {
     let mut glyphs = Vec::new();
     let mut previous = 0;
-    for (step, probabilities) in steps.iter().enumerate() {
+    for probabilities in steps {
         let (class, &probability) = probabilities
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap_or((0, &0.0));
         if class != 0 && class != previous {
-            glyphs.push(Glyph { character: ALPHABET[class - 1], probability, step });
+            glyphs.push(Glyph { character: ALPHABET[class - 1], probability });
         }
         previous = class;
     }
     glyphs
 }
 
-/// Each run of digits in a read line that can be a race number: (digits, confidence, first
-/// step, last step). A run touching letters is part of a word ("10K", "A3") and is dropped.
-fn numbers_in(glyphs: &[Glyph]) -> Vec<(String, f32, usize, usize)> {
-    let mut numbers = Vec::new();
-    let mut i = 0;
-    while i < glyphs.len() {
-        if !glyphs[i].character.is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < glyphs.len() && glyphs[i].character.is_ascii_digit() {
-            i += 1;
-        }
-        let run = &glyphs[start..i];
-        if start == 0 && i == glyphs.len() && run.len() <= MAX_DIGITS {
-            let confidence = run.iter().map(|g| g.probability).sum::<f32>() / run.len() as f32;
-            if confidence >= MIN_CONFIDENCE {
-                let digits = run.iter().map(|g| g.character as char).collect();
-                numbers.push((digits, confidence, run[0].step, run[run.len() - 1].step));
-            }
-        }
+/// The race number a read line holds, with its confidence (the mean character probability):
+/// the whole line must be 1 to MAX_DIGITS digits. A line with letters is a word ("10K", "RUN").
+fn number_in(glyphs: &[Glyph]) -> Option<(String, f32)> {
+    if glyphs.is_empty() || glyphs.len() > MAX_DIGITS || !glyphs.iter().all(|g| g.character.is_ascii_digit()) {
+        return None;
     }
-    numbers
+    let confidence = glyphs.iter().map(|g| g.probability).sum::<f32>() / glyphs.len() as f32;
+    let number = glyphs.iter().map(|g| g.character as char).collect();
+    (confidence >= MIN_CONFIDENCE).then_some((number, confidence))
 }
 
 /// One detection per number: the same number read twice in a photo is one bib.
@@ -135,7 +110,7 @@ mod tests {
     use super::*;
 
     fn glyphs(text: &str, p: f32) -> Vec<Glyph> {
-        text.bytes().enumerate().map(|(i, c)| Glyph { character: c, probability: p, step: i * 2 }).collect()
+        text.bytes().map(|c| Glyph { character: c, probability: p }).collect()
     }
 
     #[test]
@@ -154,9 +129,10 @@ mod tests {
 
     #[test]
     fn keeps_plausible_numbers_only() {
-        assert_eq!(numbers_in(&glyphs("3638", 0.9)).len(), 1);
-        assert!(numbers_in(&glyphs("3638", 0.5)).is_empty());
-        assert!(numbers_in(&glyphs("1234567", 0.9)).is_empty());
-        assert!(numbers_in(&glyphs("10K", 0.9)).is_empty());
+        assert_eq!(number_in(&glyphs("3638", 0.9)), Some(("3638".to_string(), 0.9)));
+        assert_eq!(number_in(&glyphs("3638", 0.5)), None);
+        assert_eq!(number_in(&glyphs("1234567", 0.9)), None);
+        assert_eq!(number_in(&glyphs("10K", 0.9)), None);
+        assert_eq!(number_in(&[]), None);
     }
 }
