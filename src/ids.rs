@@ -44,6 +44,12 @@ impl IdKind {
     }
 }
 
+/// The SHA-256 of a photo's bytes, in hex: tells a repeated upload from a different one.
+pub fn content_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
 /// A new requestId (`req_` and 24 hex digits) from 12 random bytes.
 pub fn new_request_id(random: [u8; 12]) -> String {
     format!("req_{}", hex(&random))
@@ -82,6 +88,15 @@ mod tests {
             IdKind::Photo.check("x/y").unwrap_err(),
             "photoId must be 1-64 characters of A-Z a-z 0-9 _ -"
         );
+    }
+
+    #[test]
+    fn digests_tell_bytes_apart() {
+        assert_eq!(
+            content_digest(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_ne!(content_digest(b"a"), content_digest(b"b"));
     }
 
     #[test]

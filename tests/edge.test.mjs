@@ -65,7 +65,9 @@ test("a real photo's stages reach both sockets of its event, in order, and no ot
   if (completed.plateNumber !== null) assert.ok(completed.detections.some((d) => d.number === String(completed.plateNumber)));
 
   const status = await getJson(`${worker.url}/events/${eventId}`);
-  assert.deepEqual(status.body, { eventId, totalPhotos: 1, processedPhotos: 1, succeeded: 1, failed: 0, status: "completed" });
+  assert.deepEqual(status.body, {
+    eventId, totalPhotos: 1, processedPhotos: 1, succeeded: 1, failed: 0, status: "completed", lastSeq: frames[0].at(-1).seq,
+  });
   const view = await getJson(`${worker.url}/events/${eventId}/photos/${photoId}`);
   assert.equal(view.body.status, "succeeded");
   assert.equal(view.body.requestId, requestId);
@@ -128,7 +130,9 @@ test("a truncated JPEG and a text file fail with a reason; the counters still ad
   assert.equal(last.event, "event:completed");
   assert.deepEqual(last.data.summary, { total: 3, succeeded: 1, failed: 2 });
   const status = await getJson(`${worker.url}/events/${eventId}`);
-  assert.deepEqual(status.body, { eventId, totalPhotos: 3, processedPhotos: 3, succeeded: 1, failed: 2, status: "completed" });
+  assert.deepEqual(status.body, {
+    eventId, totalPhotos: 3, processedPhotos: 3, succeeded: 1, failed: 2, status: "completed", lastSeq: last.seq,
+  });
   const view = await getJson(`${worker.url}/events/${eventId}/photos/${uploads[1].body.photoId}`);
   assert.equal(view.body.status, "failed");
   assert.equal(view.body.error, failed.find((f) => f.data.requestId === "req_text").data.error);

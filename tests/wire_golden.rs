@@ -96,7 +96,7 @@ fn client_frames_and_acks() {
     let parse = |name: &str| ClientFrame::parse(&golden(name).to_string()).unwrap();
     assert_eq!(
         parse("subscribe"),
-        ClientFrame { request: ClientRequest::Subscribe { event_id: "e1".into() }, id: Some(7.into()) }
+        ClientFrame { request: ClientRequest::Subscribe { event_id: "e1".into(), since: None }, id: Some(7.into()) }
     );
     assert_eq!(
         parse("unsubscribe"),
@@ -108,6 +108,11 @@ fn client_frames_and_acks() {
         Ack::refused("this socket belongs to event e1, not e2".into()).frame(Some(&9.into())),
         golden("ack_refused")
     );
+    assert_eq!(
+        parse("subscribe_since"),
+        ClientFrame { request: ClientRequest::Subscribe { event_id: "e1".into(), since: Some(41) }, id: Some(9.into()) }
+    );
+    assert_eq!(replay_truncated_frame(12), golden("replay_truncated"));
     let unknown = ClientFrame::parse(r#"{"event":"hello"}"#).unwrap_err();
     assert_eq!(error_frame(&unknown), golden("error_frame"));
 }
@@ -131,16 +136,22 @@ fn http_bodies_and_jobs() {
             status: "queued".into(),
         },
     );
-    round_trip("event_status", Counters { total: 2, succeeded: 1, failed: 0 }.status("e1"));
+    round_trip("event_status", Counters { total: 2, succeeded: 1, failed: 0 }.status("e1", 9));
     round_trip(
         "photo_job",
         PhotoJob { event_id: "e1".into(), photo_id: "ph_1".into(), request_id: REQ.into() },
     );
     round_trip(
+        "registration",
+        Registration { photo_id: "ph_1".into(), request_id: REQ.into(), digest: "9f86d081".into() },
+    );
+    round_trip("registered_conflict", Registered::Conflict);
+    round_trip(
         "room_report_progress",
         RoomReport {
             photo_id: "ph_1".into(),
             request_id: REQ.into(),
+            attempt: 2,
             report: Report::Progress { stage: Stage::Ocr },
         },
     );
@@ -149,6 +160,7 @@ fn http_bodies_and_jobs() {
         RoomReport {
             photo_id: "ph_1".into(),
             request_id: REQ.into(),
+            attempt: 0,
             report: Report::Failed { error: "not a JPEG, PNG or WebP image".into() },
         },
     );

@@ -10,38 +10,41 @@ use std::cell::OnceCell;
 use worker::{event, Context, Env, MessageBatch, MessageExt, Result};
 
 use super::room_client::RoomClient;
-use super::{photo_key, PHOTOS_BUCKET};
+use super::{photo_key, random_bytes, PHOTOS_BUCKET};
 use crate::protocol::{PhotoJob, Report, RoomReport, Stage};
-use crate::vision::{Pipeline, VisionError};
+use crate::vision::{PhotoReading, Pipeline, VisionError};
 
 thread_local! {
     /// Models are parsed and optimized once per isolate, never per photo.
     static PIPELINE: OnceCell<std::result::Result<&'static Pipeline, String>> = const { OnceCell::new() };
 }
 
-fn pipeline() -> std::result::Result<&'static Pipeline, String> {
+fn pipeline() -> Result<&'static Pipeline> {
     PIPELINE.with(|cell| {
         cell.get_or_init(|| {
             Pipeline::embedded().map(|p| &*Box::leak(Box::new(p))).map_err(|e| e.to_string())
         })
         .clone()
+        .map_err(|e| worker::Error::RustError(format!("models did not load: {e}")))
     })
 }
 
 #[event(queue)]
 async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Result<()> {
     let dead_letters = batch.queue().ends_with("-dlq");
+    let faults = FaultSwitch::from_env(&env);
     for message in batch.messages()? {
-        let job = message.body();
+        let job = Job { env: &env, job: message.body(), faults: &faults };
         let outcome = if dead_letters {
-            report(&env, job, Report::Failed { error: "processing failed after every retry".into() }).await
+            job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await
         } else {
-            process(&env, job).await
+            job.process().await
         };
         match outcome {
             Ok(()) => message.ack(),
             Err(e) => {
-                worker::console_error!("{} {}/{}: will retry: {e}", job.request_id, job.event_id, job.photo_id);
+                let PhotoJob { request_id, event_id, photo_id } = job.job;
+                worker::console_error!("{request_id} {event_id}/{photo_id}: will retry: {e}");
                 message.retry();
             }
         }
@@ -49,48 +52,89 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
     Ok(())
 }
 
-async fn process(env: &Env, job: &PhotoJob) -> Result<()> {
-    let Some(object) = env.bucket(PHOTOS_BUCKET)?.get(photo_key(&job.event_id, &job.photo_id)).execute().await? else {
-        return report(env, job, Report::Failed { error: "the photo is missing from storage".into() }).await;
-    };
-    let bytes = object.body().ok_or_else(|| worker::Error::RustError("R2 object without body".into()))?.bytes().await?;
-    let pipeline = pipeline().map_err(|e| worker::Error::RustError(format!("models did not load: {e}")))?;
-    let outcome = run_stages(env, job, pipeline, &bytes).await?;
-    let last = match outcome {
-        Ok(reading) => Report::Completed { reading },
-        Err(e) => Report::Failed { error: e.to_string() },
-    };
-    report(env, job, last).await
+/// One delivery of a photo's job.
+struct Job<'a> {
+    env: &'a Env,
+    job: &'a PhotoJob,
+    faults: &'a FaultSwitch,
 }
 
-/// Runs the stages in order, reporting each as it finishes. The outer error is a reporting
-/// failure (retry); the inner one is the photo's own failure.
-async fn run_stages(
-    env: &Env,
-    job: &PhotoJob,
-    pipeline: &Pipeline,
-    bytes: &[u8],
-) -> Result<std::result::Result<crate::vision::PhotoReading, VisionError>> {
-    let photo = match pipeline.decode(bytes) {
-        Ok(photo) => photo,
-        Err(e) => return Ok(Err(e)),
-    };
-    let regions = match pipeline.detect(&photo) {
-        Ok(regions) => regions,
-        Err(e) => return Ok(Err(e)),
-    };
-    report(env, job, Report::Progress { stage: Stage::Detection }).await?;
-    let detections = match pipeline.read(&photo, &regions) {
-        Ok(detections) => detections,
-        Err(e) => return Ok(Err(e)),
-    };
-    report(env, job, Report::Progress { stage: Stage::Ocr }).await?;
-    let reading = pipeline.color(&photo, detections);
-    report(env, job, Report::Progress { stage: Stage::Color }).await?;
-    Ok(Ok(reading))
+impl Job<'_> {
+    async fn process(&self) -> Result<()> {
+        let room = RoomClient::new(self.env, &self.job.event_id)?;
+        let Some(attempt) = room.start_attempt(&self.job.photo_id).await? else {
+            worker::console_error!("{}: the room does not know photo {}", self.job.request_id, self.job.photo_id);
+            return Ok(());
+        };
+        let key = photo_key(&self.job.event_id, &self.job.photo_id);
+        let Some(object) = self.env.bucket(PHOTOS_BUCKET)?.get(key).execute().await? else {
+            return self.report(attempt, Report::Failed { error: "the photo is missing from storage".into() }).await;
+        };
+        let body = object.body().ok_or_else(|| worker::Error::RustError("R2 object without body".into()))?;
+        let bytes = body.bytes().await?;
+        let last = match self.run_stages(attempt, &bytes).await? {
+            Ok(reading) => Report::Completed { reading },
+            Err(e) => Report::Failed { error: e.to_string() },
+        };
+        self.report(attempt, last).await
+    }
+
+    /// Runs the stages in order, reporting each as it finishes. The outer error is a
+    /// reporting failure (retry); the inner one is the photo's own failure.
+    async fn run_stages(&self, attempt: u32, bytes: &[u8]) -> Result<std::result::Result<PhotoReading, VisionError>> {
+        let pipeline = pipeline()?;
+        let photo = match pipeline.decode(bytes) {
+            Ok(photo) => photo,
+            Err(e) => return Ok(Err(e)),
+        };
+        let regions = match pipeline.detect(&photo) {
+            Ok(regions) => regions,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.report(attempt, Report::Progress { stage: Stage::Detection }).await?;
+        let detections = match pipeline.read(&photo, &regions) {
+            Ok(detections) => detections,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.report(attempt, Report::Progress { stage: Stage::Ocr }).await?;
+        let reading = pipeline.color(&photo, detections);
+        self.report(attempt, Report::Progress { stage: Stage::Color }).await?;
+        Ok(Ok(reading))
+    }
+
+    async fn report(&self, attempt: u32, report: Report) -> Result<()> {
+        self.faults.maybe_fail("before reporting")?;
+        let report = RoomReport {
+            photo_id: self.job.photo_id.clone(),
+            request_id: self.job.request_id.clone(),
+            attempt,
+            report,
+        };
+        RoomClient::new(self.env, &self.job.event_id)?.report(&report).await?;
+        self.faults.maybe_fail("after reporting")
+    }
 }
 
-async fn report(env: &Env, job: &PhotoJob, report: Report) -> Result<()> {
-    let report = RoomReport { photo_id: job.photo_id.clone(), request_id: job.request_id.clone(), report };
-    RoomClient::new(env, &job.event_id)?.report(&report).await
+/// Test-only fault injection: with `FAULT_RATE` set (0 to 1), each report fails at that rate
+/// just before or just after it is sent, as a crash of the consumer would. Off unless set.
+struct FaultSwitch {
+    rate: f64,
+}
+
+impl FaultSwitch {
+    fn from_env(env: &Env) -> FaultSwitch {
+        let rate = env.var("FAULT_RATE").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(0.0);
+        FaultSwitch { rate }
+    }
+
+    fn maybe_fail(&self, when: &str) -> Result<()> {
+        if self.rate <= 0.0 {
+            return Ok(());
+        }
+        let [a, b, c, d, ..] = random_bytes()?;
+        if (u32::from_le_bytes([a, b, c, d]) as f64) < self.rate * u32::MAX as f64 {
+            return Err(worker::Error::RustError(format!("injected fault {when}")));
+        }
+        Ok(())
+    }
 }

@@ -9,12 +9,20 @@ use worker::{
 };
 
 use super::room_store::RoomStore;
-use crate::protocol::{error_frame, Ack, ClientFrame, ClientRequest, Registration, RoomReport, ServerEvent};
-use crate::room::{apply_report, PhotoRecord};
+use crate::protocol::{
+    error_frame, replay_truncated_frame, socketio::Heartbeat, Ack, ClientFrame, ClientRequest, Registered,
+    Registration, RoomReport, ServerEvent, Wire,
+};
+
+mod socketio;
+use crate::room::{apply_report, truncated_at, PhotoRecord};
 
 /// Answered by the runtime itself, without waking a hibernated room.
 const PING: &str = r#"{"event":"ping"}"#;
 const PONG: &str = r#"{"event":"pong"}"#;
+
+/// Frames kept for replay per event unless `FRAME_LOG_LIMIT` says otherwise.
+const DEFAULT_FRAME_LOG_LIMIT: u64 = 10_000;
 
 /// What a socket is, kept in its attachment so it survives hibernation.
 #[derive(Serialize, Deserialize)]
@@ -22,6 +30,8 @@ const PONG: &str = r#"{"event":"pong"}"#;
 struct SocketState {
     event_id: String,
     subscribed: bool,
+    #[serde(default)]
+    wire: Wire,
 }
 
 /// Answers carry when this instance of the room started: it changes after every eviction,
@@ -33,10 +43,12 @@ pub struct EventRoom {
     state: State,
     store: RoomStore,
     started: String,
+    frame_log_limit: u64,
+    heartbeat: Heartbeat,
 }
 
 impl DurableObject for EventRoom {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         // Never panic here: a panicking constructor shows up as a hung request.
         let store = RoomStore::new(state.storage().sql());
         if let Err(e) = store.migrate() {
@@ -46,7 +58,14 @@ impl DurableObject for EventRoom {
             Ok(pair) => state.set_websocket_auto_response(&pair),
             Err(e) => worker::console_error!("EventRoom: auto-response not set: {e:?}"),
         }
-        EventRoom { state, store, started: worker::Date::now().as_millis().to_string() }
+        let frame_log_limit = env
+            .var("FRAME_LOG_LIMIT")
+            .ok()
+            .and_then(|v| v.to_string().parse().ok())
+            .filter(|&limit| limit > 0)
+            .unwrap_or(DEFAULT_FRAME_LOG_LIMIT);
+        let heartbeat = socketio::heartbeat_of(&env);
+        EventRoom { state, store, started: worker::Date::now().as_millis().to_string(), frame_log_limit, heartbeat }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -54,18 +73,26 @@ impl DurableObject for EventRoom {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         match segments.as_slice() {
             [event_id] => {
-                let mut response = Response::from_json(&self.store.counters()?.status(event_id))?;
+                let status = self.store.counters()?.status(event_id, self.store.last_seq()?);
+                let mut response = Response::from_json(&status)?;
                 response.headers_mut().set(INSTANCE_HEADER, &self.started)?;
                 Ok(response)
             }
-            [event_id, "ws"] => self.accept(event_id),
+            [event_id, "ws"] => {
+                let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse().ok());
+                self.accept(event_id, since)
+            }
+            [event_id, "socket.io"] => self.accept_socketio(event_id).await,
             [_, "photos"] => {
                 let registration: Registration = req.json().await?;
-                self.store.insert(&PhotoRecord::queued(&registration.photo_id, &registration.request_id))?;
-                Response::ok("registered")
+                Response::from_json(&self.register(&registration)?)
             }
             [_, "photos", photo_id] => match self.store.photo(photo_id)? {
                 Some(record) => Response::from_json(&record.view()),
+                None => Response::error("no such photo", 404),
+            },
+            [_, "photos", photo_id, "attempts"] => match self.store.start_attempt(photo_id)? {
+                Some(attempt) => Response::from_json(&attempt),
                 None => Response::error("no such photo", 404),
             },
             [event_id, "reports"] => {
@@ -78,28 +105,23 @@ impl DurableObject for EventRoom {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        let Some(socket) = ws.deserialize_attachment::<SocketState>()? else {
+            return send_json(&ws, &error_frame("this socket has no room state"));
+        };
+        if socket.wire == Wire::SocketIo {
+            return self.socketio_message(&ws, socket, message);
+        }
         let WebSocketIncomingMessage::String(text) = message else {
             return send_json(&ws, &error_frame("binary frames are not understood: send JSON text"));
         };
-        let frame = match ClientFrame::parse(&text) {
-            Ok(frame) => frame,
-            Err(message) => return send_json(&ws, &error_frame(&message)),
-        };
-        let Some(mut socket) = ws.deserialize_attachment::<SocketState>()? else {
-            return send_json(&ws, &error_frame("this socket has no room state"));
-        };
-        let (event_id, subscribe) = match &frame.request {
-            ClientRequest::Subscribe { event_id } => (event_id, true),
-            ClientRequest::Unsubscribe { event_id } => (event_id, false),
-        };
-        let ack = if *event_id != socket.event_id {
-            Ack::refused(format!("this socket belongs to event {}, not {event_id}", socket.event_id))
-        } else {
-            socket.subscribed = subscribe;
-            ws.serialize_attachment(&socket)?;
-            if subscribe { Ack::subscribed(event_id) } else { Ack::unsubscribed() }
-        };
-        send_json(&ws, &ack.frame(frame.id.as_ref()))
+        match ClientFrame::parse(&text) {
+            Ok(frame) => self.request(&ws, socket, &frame),
+            Err(message) => send_json(&ws, &error_frame(&message)),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.ping_socketio().await
     }
 
     async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _clean: bool) -> Result<()> {
@@ -116,12 +138,60 @@ impl DurableObject for EventRoom {
 }
 
 impl EventRoom {
-    /// Accepts a socket for the hibernation API, subscribed to its event from the start.
-    fn accept(&self, event_id: &str) -> Result<Response> {
+    /// Subscribes or unsubscribes a socket and answers in its protocol: the same handling
+    /// for every protocol.
+    fn request(&self, ws: &WebSocket, mut socket: SocketState, frame: &ClientFrame) -> Result<()> {
+        let (event_id, subscribe, since) = match &frame.request {
+            ClientRequest::Subscribe { event_id, since } => (event_id, true, *since),
+            ClientRequest::Unsubscribe { event_id } => (event_id, false, None),
+        };
+        let ack = if *event_id != socket.event_id {
+            Ack::refused(format!("this socket belongs to event {}, not {event_id}", socket.event_id))
+        } else {
+            socket.subscribed = subscribe;
+            ws.serialize_attachment(&socket)?;
+            if subscribe { Ack::subscribed(event_id) } else { Ack::unsubscribed() }
+        };
+        if let Some(answer) = socket.wire.ack(&ack, frame.id.as_ref()) {
+            ws.send_with_str(answer)?;
+        }
+        match since {
+            Some(since) if ack.success => self.replay(ws, since, socket.wire),
+            _ => Ok(()),
+        }
+    }
+
+    /// Accepts a socket for the hibernation API, subscribed to its event from the start; with
+    /// `since`, it first receives every logged frame after that seq. Nothing can be broadcast
+    /// between the replay and the accept: the room runs one event at a time.
+    fn accept(&self, event_id: &str, since: Option<u64>) -> Result<Response> {
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(&SocketState { event_id: event_id.to_string(), subscribed: true })?;
+        pair.server.serialize_attachment(&SocketState { event_id: event_id.to_string(), subscribed: true, wire: Wire::Json })?;
+        if let Some(since) = since {
+            self.replay(&pair.server, since, Wire::Json)?;
+        }
         Ok(ResponseBuilder::new().with_status(101).with_websocket(pair.client).empty())
+    }
+
+    fn replay(&self, ws: &WebSocket, since: u64, wire: Wire) -> Result<()> {
+        if let Some(oldest) = truncated_at(since, self.store.seq_range()?.0) {
+            ws.send_with_str(wire.frame(&replay_truncated_frame(oldest).to_string()))?;
+        }
+        for frame in self.store.frames_after(since)? {
+            ws.send_with_str(wire.frame(&frame))?;
+        }
+        Ok(())
+    }
+
+    fn register(&self, registration: &Registration) -> Result<Registered> {
+        match self.store.photo(&registration.photo_id)? {
+            Some(known) => Ok(known.registered_again(&registration.digest)),
+            None => {
+                self.store.insert(&PhotoRecord::queued(registration))?;
+                Ok(Registered::New)
+            }
+        }
     }
 
     /// Applies a consumer's report, stores what changed, and broadcasts what it produced.
@@ -130,7 +200,8 @@ impl EventRoom {
             worker::console_error!("report for unknown photo {} of event {event_id}", report.photo_id);
             return Ok(());
         };
-        let Some(applied) = apply_report(event_id, &record, self.store.counters()?, &report.report) else {
+        let counters = self.store.counters()?;
+        let Some(applied) = apply_report(event_id, &record, counters, &report.report, report.attempt) else {
             return Ok(());
         };
         self.store.update(&applied.record)?;
@@ -138,14 +209,21 @@ impl EventRoom {
     }
 
     fn broadcast(&self, events: Vec<ServerEvent>) -> Result<()> {
-        let frames = events.into_iter().map(|event| self.store.append(event)).collect::<Result<Vec<_>>>()?;
+        let frames = events
+            .into_iter()
+            .map(|event| self.store.append(event, self.frame_log_limit))
+            .collect::<Result<Vec<_>>>()?;
+        // Each frame encoded once per protocol, not once per socket.
+        let socketio: Vec<String> = frames.iter().map(|frame| Wire::SocketIo.frame(frame)).collect();
         for ws in self.state.get_websockets() {
-            let subscribed = matches!(ws.deserialize_attachment::<SocketState>(), Ok(Some(s)) if s.subscribed);
-            if subscribed {
-                for frame in &frames {
-                    // A socket closing as we send is not the room's failure.
-                    let _ = ws.send_with_str(frame);
-                }
+            let texts = match ws.deserialize_attachment::<SocketState>() {
+                Ok(Some(s)) if s.subscribed && s.wire == Wire::SocketIo => &socketio,
+                Ok(Some(s)) if s.subscribed => &frames,
+                _ => continue,
+            };
+            for frame in texts {
+                // A socket closing as we send is not the room's failure.
+                let _ = ws.send_with_str(frame);
             }
         }
         Ok(())

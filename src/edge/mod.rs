@@ -7,6 +7,7 @@ mod respond;
 mod room_client;
 mod room_store;
 mod router;
+mod socketio_connect;
 mod upload;
 
 /// Binding names, as declared in wrangler.toml.

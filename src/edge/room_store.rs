@@ -5,13 +5,15 @@ use serde::Deserialize;
 use worker::{Result, SqlStorage, SqlStorageValue};
 
 use crate::protocol::{SequencedFrame, ServerEvent};
-use crate::room::{Counters, PhotoRecord, PhotoState};
+use crate::room::{trim_through, Counters, PhotoRecord, PhotoState};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS photos (
     photo_id   TEXT PRIMARY KEY,
     request_id TEXT NOT NULL,
+    digest     TEXT NOT NULL,
     status     TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
     stage      TEXT,
     result     TEXT,
     error      TEXT
@@ -29,7 +31,9 @@ pub struct RoomStore {
 struct PhotoRow {
     photo_id: String,
     request_id: String,
+    digest: String,
     status: String,
+    attempts: f64,
     stage: Option<String>,
     result: Option<String>,
     error: Option<String>,
@@ -43,8 +47,14 @@ struct CountersRow {
 }
 
 #[derive(Deserialize)]
-struct SeqRow {
-    seq: f64,
+struct SeqRangeRow {
+    oldest: Option<f64>,
+    last: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct FrameRow {
+    frame: String,
 }
 
 impl RoomStore {
@@ -79,18 +89,35 @@ impl RoomStore {
         rows.into_iter().next().map(record_of).transpose()
     }
 
-    /// Adds a queued photo; a photo already known is left as it is.
+    /// Adds a queued photo that is not known yet.
     pub fn insert(&self, record: &PhotoRecord) -> Result<()> {
         self.sql
             .exec(
-                "INSERT OR IGNORE INTO photos (photo_id, request_id, status) VALUES (?, ?, ?)",
+                "INSERT INTO photos (photo_id, request_id, digest, status) VALUES (?, ?, ?, ?)",
                 vec![
                     record.photo_id.as_str().into(),
                     record.request_id.as_str().into(),
+                    record.digest.as_str().into(),
                     record.state.status().into(),
                 ],
             )
             .map(drop)
+    }
+
+    /// Counts a new processing attempt of a photo and returns its number.
+    pub fn start_attempt(&self, photo_id: &str) -> Result<Option<u32>> {
+        #[derive(Deserialize)]
+        struct Row {
+            attempts: f64,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "UPDATE photos SET attempts = attempts + 1 WHERE photo_id = ? RETURNING attempts",
+                vec![photo_id.into()],
+            )?
+            .to_array()?;
+        Ok(rows.first().map(|row| row.attempts as u32))
     }
 
     pub fn update(&self, record: &PhotoRecord) -> Result<()> {
@@ -109,17 +136,39 @@ impl RoomStore {
             .map(drop)
     }
 
-    /// Logs a broadcast under the next seq and returns the frame's text.
-    pub fn append(&self, event: ServerEvent) -> Result<String> {
-        let last: SeqRow = self.sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM frames", None)?.one()?;
-        let frame = SequencedFrame { event, seq: last.seq as u64 + 1 };
+    /// The oldest and the latest seq in the frame log, if it holds any frame.
+    pub fn seq_range(&self) -> Result<(Option<u64>, Option<u64>)> {
+        let row: SeqRangeRow =
+            self.sql.exec("SELECT MIN(seq) AS oldest, MAX(seq) AS last FROM frames", None)?.one()?;
+        Ok((row.oldest.map(|s| s as u64), row.last.map(|s| s as u64)))
+    }
+
+    pub fn last_seq(&self) -> Result<u64> {
+        Ok(self.seq_range()?.1.unwrap_or(0))
+    }
+
+    /// Every logged frame with a seq above `since`, in order.
+    pub fn frames_after(&self, since: u64) -> Result<Vec<String>> {
+        let rows: Vec<FrameRow> = self
+            .sql
+            .exec("SELECT frame FROM frames WHERE seq > ? ORDER BY seq", vec![(since as i64).into()])?
+            .to_array()?;
+        Ok(rows.into_iter().map(|row| row.frame).collect())
+    }
+
+    /// Logs a broadcast under the next seq, keeps only the last `limit` frames, and returns
+    /// the frame's text.
+    pub fn append(&self, event: ServerEvent, limit: u64) -> Result<String> {
+        let frame = SequencedFrame { event, seq: self.last_seq()? + 1 };
         let text = serde_json::to_string(&frame)?;
-        self.sql
-            .exec(
-                "INSERT INTO frames (seq, frame) VALUES (?, ?)",
-                vec![(frame.seq as i64).into(), text.as_str().into()],
-            )
-            .map(drop)?;
+        self.sql.exec(
+            "INSERT INTO frames (seq, frame) VALUES (?, ?)",
+            vec![(frame.seq as i64).into(), text.as_str().into()],
+        )?;
+        self.sql.exec(
+            "DELETE FROM frames WHERE seq <= ?",
+            vec![(trim_through(frame.seq, limit) as i64).into()],
+        )?;
         Ok(text)
     }
 }
@@ -130,7 +179,9 @@ fn record_of(row: PhotoRow) -> Result<PhotoRecord> {
     Ok(PhotoRecord {
         photo_id: row.photo_id,
         request_id: row.request_id,
+        digest: row.digest,
         state,
+        attempts: row.attempts as u32,
         result: row.result.as_deref().map(serde_json::from_str).transpose()?,
         error: row.error,
     })

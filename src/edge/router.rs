@@ -6,6 +6,7 @@ use worker::{event, Context, Env, Method, Request, Response, ResponseBuilder, Re
 use super::event_room::INSTANCE_HEADER;
 use super::respond::{self, REQUEST_ID_HEADER};
 use super::room_client::RoomClient;
+use super::socketio_connect;
 use super::upload::upload;
 use crate::ids::{new_request_id, IdKind};
 
@@ -57,6 +58,7 @@ async fn route(req: Request, env: &Env, request_id: &str) -> Result<Response> {
             }
         }
         (Method::Get, ["ws"]) => connect(req, env, event_id, request_id).await,
+        (_, ["socket.io"]) => socketio_connect::connect(req, env, event_id, request_id).await,
         (_, [] | ["photos"] | ["photos", _] | ["ws"]) => {
             respond::error(405, format!("{method:?} is not allowed on {path}"), request_id)
         }
@@ -70,7 +72,14 @@ async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> R
     if !upgrade.eq_ignore_ascii_case("websocket") {
         return respond::error(426, "this route takes a WebSocket upgrade", request_id);
     }
-    let answer = RoomClient::new(env, event_id)?.connect().await?;
+    let since = match req.url()?.query_pairs().find(|(key, _)| key == "since") {
+        None => None,
+        Some((_, value)) => match value.parse::<u64>() {
+            Ok(since) => Some(since),
+            Err(_) => return respond::error(400, "since must be a seq: a whole number", request_id),
+        },
+    };
+    let answer = RoomClient::new(env, event_id)?.connect(since).await?;
     match answer.websocket() {
         Some(socket) => Ok(ResponseBuilder::new()
             .with_status(101)

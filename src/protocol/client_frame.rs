@@ -6,7 +6,8 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientRequest {
-    Subscribe { event_id: String },
+    /// Deliver the event's broadcasts; with `since`, first replay every logged one after it.
+    Subscribe { event_id: String, since: Option<u64> },
     Unsubscribe { event_id: String },
 }
 
@@ -29,6 +30,7 @@ struct RawFrame {
 #[serde(rename_all = "camelCase")]
 struct EventRef {
     event_id: String,
+    since: Option<u64>,
 }
 
 impl ClientFrame {
@@ -36,14 +38,17 @@ impl ClientFrame {
     pub fn parse(text: &str) -> Result<ClientFrame, String> {
         let raw: RawFrame = serde_json::from_str(text)
             .map_err(|e| format!("frame is not a JSON object with an \"event\" name: {e}"))?;
-        let event_id = || {
-            serde_json::from_value::<EventRef>(raw.data.clone())
-                .map(|r| r.event_id)
-                .map_err(|_| format!("{} needs data {{\"eventId\": string}}", raw.event))
+        let event_ref = || {
+            serde_json::from_value::<EventRef>(raw.data.clone()).map_err(|_| {
+                format!("{} needs data {{\"eventId\": string, \"since\"?: number}}", raw.event)
+            })
         };
         let request = match raw.event.as_str() {
-            "subscribe:event" => ClientRequest::Subscribe { event_id: event_id()? },
-            "unsubscribe:event" => ClientRequest::Unsubscribe { event_id: event_id()? },
+            "subscribe:event" => {
+                let EventRef { event_id, since } = event_ref()?;
+                ClientRequest::Subscribe { event_id, since }
+            }
+            "unsubscribe:event" => ClientRequest::Unsubscribe { event_id: event_ref()?.event_id },
             other => return Err(format!("unknown event {other:?}")),
         };
         Ok(ClientFrame { request, id: raw.id })
@@ -86,4 +91,9 @@ impl Ack {
 /// The frame sent for a message the server cannot act on; the socket stays open.
 pub fn error_frame(message: &str) -> Value {
     serde_json::json!({ "event": "error", "data": { "message": message } })
+}
+
+/// Sent before a replay whose start the bounded frame log no longer holds.
+pub fn replay_truncated_frame(oldest_seq: u64) -> Value {
+    serde_json::json!({ "event": "replay:truncated", "data": { "oldestSeq": oldest_seq } })
 }

@@ -34,6 +34,9 @@ pub struct EventStatus {
     pub succeeded: u64,
     pub failed: u64,
     pub status: ProgressStatus,
+    /// The seq of the room's latest broadcast: a late joiner applies the state above, then
+    /// connects with `?since=lastSeq` and misses nothing.
+    pub last_seq: u64,
 }
 
 /// `GET /events/{eventId}/photos/{photoId}`: status is `queued`, `processing`, `succeeded` or
@@ -47,6 +50,8 @@ pub struct PhotoView {
     pub stage: Option<Stage>,
     pub result: Option<PhotoReading>,
     pub error: Option<String>,
+    /// Processing attempts started so far (queue retries included).
+    pub attempts: u32,
 }
 
 /// Every error answer: `{"error": "..."}`.

@@ -5,11 +5,14 @@ mod client_frame;
 mod http;
 mod job;
 mod server_frame;
+pub mod socketio;
+mod wire;
 
-pub use client_frame::{error_frame, Ack, ClientFrame, ClientRequest};
+pub use client_frame::{error_frame, replay_truncated_frame, Ack, ClientFrame, ClientRequest};
 pub use http::{ErrorBody, EventStatus, PhotoView, ProgressStatus, UploadAccepted};
-pub use job::{PhotoJob, Registration, Report, RoomReport};
+pub use job::{PhotoJob, Registered, Registration, Report, RoomReport};
 pub use server_frame::{
     EventCompleted, EventProgress, PhotoCompleted, PhotoFailed, PhotoProgress, SequencedFrame,
     ServerEvent, Stage, Summary,
 };
+pub use wire::Wire;

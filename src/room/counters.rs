@@ -22,7 +22,7 @@ impl Counters {
         Summary { total: self.total, succeeded: self.succeeded, failed: self.failed }
     }
 
-    pub fn status(&self, event_id: &str) -> EventStatus {
+    pub fn status(&self, event_id: &str, last_seq: u64) -> EventStatus {
         EventStatus {
             event_id: event_id.to_string(),
             total_photos: self.total,
@@ -36,6 +36,7 @@ impl Counters {
             } else {
                 ProgressStatus::Processing
             },
+            last_seq,
         }
     }
 }

@@ -3,8 +3,10 @@
 
 mod counters;
 mod photo;
+mod replay;
 mod transition;
 
 pub use counters::Counters;
 pub use photo::{PhotoRecord, PhotoState};
+pub use replay::{trim_through, truncated_at};
 pub use transition::{apply_report, Applied};

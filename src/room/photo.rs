@@ -1,6 +1,6 @@
 //! One photo of an event, as its room keeps it.
 
-use crate::protocol::{PhotoView, Stage};
+use crate::protocol::{PhotoView, Registered, Registration, Stage};
 use crate::vision::PhotoReading;
 
 /// Where a photo is: queued, past a stage, or done for good (terminal).
@@ -51,19 +51,36 @@ impl PhotoState {
 pub struct PhotoRecord {
     pub photo_id: String,
     pub request_id: String,
+    /// SHA-256 of the photo's bytes.
+    pub digest: String,
     pub state: PhotoState,
+    /// Processing attempts started; reports from an older attempt are stale.
+    pub attempts: u32,
     pub result: Option<PhotoReading>,
     pub error: Option<String>,
 }
 
 impl PhotoRecord {
-    pub fn queued(photo_id: &str, request_id: &str) -> PhotoRecord {
+    pub fn queued(registration: &Registration) -> PhotoRecord {
         PhotoRecord {
-            photo_id: photo_id.to_string(),
-            request_id: request_id.to_string(),
+            photo_id: registration.photo_id.clone(),
+            request_id: registration.request_id.clone(),
+            digest: registration.digest.clone(),
             state: PhotoState::Queued,
+            attempts: 0,
             result: None,
             error: None,
+        }
+    }
+
+    /// What registering this photoId again with bytes of `digest` means.
+    pub fn registered_again(&self, digest: &str) -> Registered {
+        if self.digest != digest {
+            Registered::Conflict
+        } else if self.state.is_terminal() {
+            Registered::Done
+        } else {
+            Registered::Pending
         }
     }
 
@@ -75,6 +92,7 @@ impl PhotoRecord {
             stage: self.state.stage(),
             result: self.result.clone(),
             error: self.error.clone(),
+            attempts: self.attempts,
         }
     }
 }

@@ -18,12 +18,15 @@ pub struct Applied {
     pub events: Vec<ServerEvent>,
 }
 
-/// Applies `report` to `record` of event `event_id`; `None` when it changes nothing.
+/// Applies `report`, made by processing attempt `attempt`, to `record` of event `event_id`;
+/// `None` when it changes nothing. Progress from an attempt older than the latest is stale;
+/// a terminal report counts whichever attempt made it, once.
 pub fn apply_report(
     event_id: &str,
     record: &PhotoRecord,
     counters: Counters,
     report: &Report,
+    attempt: u32,
 ) -> Option<Applied> {
     if record.state.is_terminal() {
         return None;
@@ -35,7 +38,8 @@ pub fn apply_report(
     let mut events = Vec::new();
     match report {
         Report::Progress { stage } => {
-            if record.state.stage().is_some_and(|done| done >= *stage) {
+            let passed = record.state.stage().is_some_and(|done| done >= *stage);
+            if passed || attempt < record.attempts {
                 return None;
             }
             record.state = PhotoState::Processing(*stage);
@@ -89,7 +93,7 @@ pub fn apply_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Stage;
+    use crate::protocol::{Registered, Registration, Stage};
     use crate::vision::PhotoReading;
 
     fn names(applied: &Applied) -> Vec<&'static str> {
@@ -106,6 +110,15 @@ mod tests {
             .collect()
     }
 
+    fn queued(photo_id: &str, request_id: &str) -> PhotoRecord {
+        let registration = Registration {
+            photo_id: photo_id.into(),
+            request_id: request_id.into(),
+            digest: "d1".into(),
+        };
+        PhotoRecord { attempts: 1, ..PhotoRecord::queued(&registration) }
+    }
+
     fn empty_reading() -> PhotoReading {
         PhotoReading::from_detections(vec![])
     }
@@ -116,22 +129,22 @@ mod tests {
 
     #[test]
     fn stages_then_completion_broadcast_in_order() {
-        let mut record = PhotoRecord::queued("p1", "req_1");
+        let mut record = queued("p1", "req_1");
         let mut counters = two_photos();
         for stage in Stage::ALL {
-            let applied = apply_report("e", &record, counters, &Report::Progress { stage }).unwrap();
+            let applied = apply_report("e", &record, counters, &Report::Progress { stage }, 1).unwrap();
             assert_eq!(names(&applied), ["photo:progress"]);
             record = applied.record;
         }
-        let done = apply_report("e", &record, counters, &Report::Completed { reading: empty_reading() })
+        let done = apply_report("e", &record, counters, &Report::Completed { reading: empty_reading() }, 1)
             .unwrap();
         assert_eq!(names(&done), ["photo:completed", "event:progress"]);
         assert_eq!(done.counters, Counters { total: 2, succeeded: 1, failed: 0 });
         counters = done.counters;
 
-        let other = PhotoRecord::queued("p2", "req_2");
+        let other = queued("p2", "req_2");
         let failed =
-            apply_report("e", &other, counters, &Report::Failed { error: "corrupt".into() }).unwrap();
+            apply_report("e", &other, counters, &Report::Failed { error: "corrupt".into() }, 1).unwrap();
         assert_eq!(names(&failed), ["photo:failed", "event:progress", "event:completed"]);
         let ServerEvent::EventCompleted(completed) = &failed.events[2] else { panic!() };
         assert_eq!((completed.summary.succeeded, completed.summary.failed), (1, 1));
@@ -140,10 +153,10 @@ mod tests {
 
     #[test]
     fn every_broadcast_carries_the_uploads_request_id() {
-        let record = PhotoRecord::queued("p1", "req_upload");
+        let record = queued("p1", "req_upload");
         let counters = Counters { total: 1, ..Default::default() };
         let applied =
-            apply_report("e", &record, counters, &Report::Completed { reading: empty_reading() })
+            apply_report("e", &record, counters, &Report::Completed { reading: empty_reading() }, 1)
                 .unwrap();
         for event in &applied.events {
             let json = serde_json::to_value(event).unwrap();
@@ -153,20 +166,43 @@ mod tests {
 
     #[test]
     fn duplicate_and_late_reports_change_nothing() {
-        let record = PhotoRecord::queued("p1", "r");
+        let record = queued("p1", "r");
         let counters = two_photos();
-        let ocr = apply_report("e", &record, counters, &Report::Progress { stage: Stage::Ocr }).unwrap();
+        let ocr = apply_report("e", &record, counters, &Report::Progress { stage: Stage::Ocr }, 1).unwrap();
         // a late detection report, and a repeated ocr report
-        assert!(apply_report("e", &ocr.record, counters, &Report::Progress { stage: Stage::Detection }).is_none());
-        assert!(apply_report("e", &ocr.record, counters, &Report::Progress { stage: Stage::Ocr }).is_none());
+        assert!(apply_report("e", &ocr.record, counters, &Report::Progress { stage: Stage::Detection }, 1).is_none());
+        assert!(apply_report("e", &ocr.record, counters, &Report::Progress { stage: Stage::Ocr }, 1).is_none());
 
-        let done = apply_report("e", &ocr.record, counters, &Report::Failed { error: "x".into() }).unwrap();
+        let done = apply_report("e", &ocr.record, counters, &Report::Failed { error: "x".into() }, 1).unwrap();
         for report in [
             Report::Failed { error: "again".into() },
             Report::Completed { reading: empty_reading() },
             Report::Progress { stage: Stage::Color },
         ] {
-            assert!(apply_report("e", &done.record, done.counters, &report).is_none());
+            assert!(apply_report("e", &done.record, done.counters, &report, 1).is_none());
         }
+    }
+
+    #[test]
+    fn progress_from_a_stale_attempt_is_ignored_but_its_verdict_counts_once() {
+        let record = PhotoRecord { attempts: 2, ..queued("p1", "r") };
+        let counters = Counters { total: 1, ..Default::default() };
+        let stale = Report::Progress { stage: Stage::Detection };
+        assert!(apply_report("e", &record, counters, &stale, 1).is_none());
+        assert!(apply_report("e", &record, counters, &stale, 2).is_some());
+        let verdict = Report::Failed { error: "dead letter".into() };
+        let done = apply_report("e", &record, counters, &verdict, 0).unwrap();
+        assert_eq!(done.counters.failed, 1);
+        assert!(apply_report("e", &done.record, done.counters, &verdict, 0).is_none());
+    }
+
+    #[test]
+    fn registering_again_is_idempotent_for_the_same_bytes_only() {
+        let record = queued("p1", "r");
+        assert_eq!(record.registered_again("d1"), Registered::Pending);
+        assert_eq!(record.registered_again("other"), Registered::Conflict);
+        let done = PhotoRecord { state: PhotoState::Succeeded, ..record };
+        assert_eq!(done.registered_again("d1"), Registered::Done);
+        assert_eq!(done.registered_again("other"), Registered::Conflict);
     }
 }

@@ -27,8 +27,10 @@ export async function getJson(url) {
 
 /** A socket on an event that records every frame it receives. */
 export class EventSocket {
-  static async open(url, eventId) {
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/events/${eventId}/ws`);
+  /** Opens a socket on an event; with `since`, the room first replays what followed that seq. */
+  static async open(url, eventId, { since } = {}) {
+    const query = since === undefined ? "" : `?since=${since}`;
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/events/${eventId}/ws${query}`);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);

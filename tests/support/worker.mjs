@@ -1,6 +1,6 @@
 // Runs the built Worker (build/) in workerd through Miniflare, configured from wrangler.toml,
 // listening on 127.0.0.1 so tests talk to it over real TCP.
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -20,6 +20,7 @@ export async function startWorker({ vars = {} } = {}) {
     host: "127.0.0.1",
     port: 0,
     cf: false,
+    ...(process.env.MF_LOG ? { log: new Log(LogLevel[process.env.MF_LOG]) } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { mf, url, dispose: () => mf.dispose() };
