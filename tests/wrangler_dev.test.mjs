@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
-import { root } from "./support/worker.mjs";
+import { root, TEST_API_TOKEN } from "./support/worker.mjs";
 import { EventSocket, photo, sleep, upload } from "./support/client.mjs";
 
 function freePort() {
@@ -33,7 +33,8 @@ test("under wrangler dev, an uploaded photo is processed and streamed to a socke
   const persist = path.join(root, "tests/out/wrangler-state", String(port));
   const child = spawn(
     path.join(root, "node_modules/.bin/wrangler"),
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false"],
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false",
+     "--var", `API_TOKEN:${TEST_API_TOKEN}`],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

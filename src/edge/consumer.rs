@@ -7,11 +7,11 @@
 
 use std::cell::OnceCell;
 
-use worker::{event, Context, Env, MessageBatch, MessageExt, Result};
+use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
 use super::room_client::RoomClient;
 use super::{photo_key, random_bytes, PHOTOS_BUCKET};
-use crate::protocol::{PhotoJob, Report, RoomReport, Stage};
+use crate::protocol::{LogLine, PhotoJob, Report, RoomReport, Stage};
 use crate::vision::{PhotoReading, Pipeline, VisionError};
 
 thread_local! {
@@ -34,20 +34,35 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
     let dead_letters = batch.queue().ends_with("-dlq");
     let faults = FaultSwitch::from_env(&env);
     for message in batch.messages()? {
+        let started = Date::now().as_millis();
         let job = Job { env: &env, job: message.body(), faults: &faults };
         let outcome = if dead_letters {
-            job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await
+            job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await.map(|()| "failed")
         } else {
             job.process().await
         };
-        match outcome {
-            Ok(()) => message.ack(),
+        let PhotoJob { request_id, event_id, photo_id } = job.job;
+        let outcome = match outcome {
+            Ok(outcome) => {
+                message.ack();
+                outcome
+            }
             Err(e) => {
-                let PhotoJob { request_id, event_id, photo_id } = job.job;
                 worker::console_error!("{request_id} {event_id}/{photo_id}: will retry: {e}");
                 message.retry();
+                "retry"
             }
-        }
+        };
+        let line = LogLine {
+            kind: "job",
+            request_id: request_id.clone(),
+            event_id: Some(event_id.clone()),
+            photo_id: Some(photo_id.clone()),
+            outcome: outcome.into(),
+            duration_ms: Date::now().as_millis().saturating_sub(started),
+            ..Default::default()
+        };
+        worker::console_log!("{}", line.to_json());
     }
     Ok(())
 }
@@ -60,23 +75,25 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    async fn process(&self) -> Result<()> {
+    /// Processes the photo; the outcome names how it ended (for the log).
+    async fn process(&self) -> Result<&'static str> {
         let room = RoomClient::new(self.env, &self.job.event_id)?;
         let Some(attempt) = room.start_attempt(&self.job.photo_id).await? else {
             worker::console_error!("{}: the room does not know photo {}", self.job.request_id, self.job.photo_id);
-            return Ok(());
+            return Ok("unknown photo");
         };
         let key = photo_key(&self.job.event_id, &self.job.photo_id);
         let Some(object) = self.env.bucket(PHOTOS_BUCKET)?.get(key).execute().await? else {
-            return self.report(attempt, Report::Failed { error: "the photo is missing from storage".into() }).await;
+            let missing = Report::Failed { error: "the photo is missing from storage".into() };
+            return self.report(attempt, missing).await.map(|()| "failed");
         };
         let body = object.body().ok_or_else(|| worker::Error::RustError("R2 object without body".into()))?;
         let bytes = body.bytes().await?;
-        let last = match self.run_stages(attempt, &bytes).await? {
-            Ok(reading) => Report::Completed { reading },
-            Err(e) => Report::Failed { error: e.to_string() },
+        let (last, outcome) = match self.run_stages(attempt, &bytes).await? {
+            Ok(reading) => (Report::Completed { reading }, "completed"),
+            Err(e) => (Report::Failed { error: e.to_string() }, "failed"),
         };
-        self.report(attempt, last).await
+        self.report(attempt, last).await.map(|()| outcome)
     }
 
     /// Runs the stages in order, reporting each as it finishes. The outer error is a

@@ -15,6 +15,7 @@ use crate::protocol::{
 };
 
 mod socketio;
+use crate::guard::{Limits, RateWindow};
 use crate::room::{apply_report, truncated_at, PhotoRecord};
 
 /// Answered by the runtime itself, without waking a hibernated room.
@@ -32,6 +33,9 @@ struct SocketState {
     subscribed: bool,
     #[serde(default)]
     wire: Wire,
+    /// Messages this socket sent in the current minute.
+    #[serde(default)]
+    rate: RateWindow,
 }
 
 /// Answers carry when this instance of the room started: it changes after every eviction,
@@ -45,6 +49,7 @@ pub struct EventRoom {
     started: String,
     frame_log_limit: u64,
     heartbeat: Heartbeat,
+    limits: Limits,
 }
 
 impl DurableObject for EventRoom {
@@ -58,14 +63,13 @@ impl DurableObject for EventRoom {
             Ok(pair) => state.set_websocket_auto_response(&pair),
             Err(e) => worker::console_error!("EventRoom: auto-response not set: {e:?}"),
         }
-        let frame_log_limit = env
-            .var("FRAME_LOG_LIMIT")
-            .ok()
-            .and_then(|v| v.to_string().parse().ok())
-            .filter(|&limit| limit > 0)
-            .unwrap_or(DEFAULT_FRAME_LOG_LIMIT);
+        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let frame_log_limit =
+            var("FRAME_LOG_LIMIT").and_then(|v| v.parse().ok()).filter(|&limit| limit > 0).unwrap_or(DEFAULT_FRAME_LOG_LIMIT);
         let heartbeat = socketio::heartbeat_of(&env);
-        EventRoom { state, store, started: worker::Date::now().as_millis().to_string(), frame_log_limit, heartbeat }
+        let limits = Limits::from_vars(var);
+        let started = worker::Date::now().as_millis().to_string();
+        EventRoom { state, store, started, frame_log_limit, heartbeat, limits }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -77,6 +81,10 @@ impl DurableObject for EventRoom {
                 let mut response = Response::from_json(&status)?;
                 response.headers_mut().set(INSTANCE_HEADER, &self.started)?;
                 Ok(response)
+            }
+            [_, "ws" | "socket.io"] if self.is_full() => {
+                let reason = format!("this event already has {} open sockets", self.limits.max_sockets_per_room);
+                Response::error(reason, 503)
             }
             [event_id, "ws"] => {
                 let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse().ok());
@@ -105,9 +113,22 @@ impl DurableObject for EventRoom {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let Some(socket) = ws.deserialize_attachment::<SocketState>()? else {
+        let Some(mut socket) = ws.deserialize_attachment::<SocketState>()? else {
             return send_json(&ws, &error_frame("this socket has no room state"));
         };
+        let size = match &message {
+            WebSocketIncomingMessage::String(text) => text.len(),
+            WebSocketIncomingMessage::Binary(bytes) => bytes.len(),
+        };
+        if size as u64 > self.limits.max_frame_bytes {
+            let reason = format!("frames are limited to {} bytes", self.limits.max_frame_bytes);
+            return ws.close(Some(1009), Some(reason));
+        }
+        let limit = self.limits.max_messages_per_minute;
+        if !socket.rate.admit(worker::Date::now().as_millis(), limit, 60_000) {
+            return ws.close(Some(1008), Some(format!("more than {limit} messages a minute")));
+        }
+        ws.serialize_attachment(&socket)?;
         if socket.wire == Wire::SocketIo {
             return self.socketio_message(&ws, socket, message);
         }
@@ -138,6 +159,10 @@ impl DurableObject for EventRoom {
 }
 
 impl EventRoom {
+    fn is_full(&self) -> bool {
+        self.state.get_websockets().len() as u64 >= self.limits.max_sockets_per_room
+    }
+
     /// Subscribes or unsubscribes a socket and answers in its protocol: the same handling
     /// for every protocol.
     fn request(&self, ws: &WebSocket, mut socket: SocketState, frame: &ClientFrame) -> Result<()> {
@@ -167,7 +192,8 @@ impl EventRoom {
     fn accept(&self, event_id: &str, since: Option<u64>) -> Result<Response> {
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(&SocketState { event_id: event_id.to_string(), subscribed: true, wire: Wire::Json })?;
+        let socket = SocketState { event_id: event_id.to_string(), subscribed: true, wire: Wire::Json, rate: RateWindow::default() };
+        pair.server.serialize_attachment(&socket)?;
         if let Some(since) = since {
             self.replay(&pair.server, since, Wire::Json)?;
         }

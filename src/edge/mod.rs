@@ -1,6 +1,7 @@
 //! The Cloudflare Worker shell: HTTP routing, the EventRoom Durable Object and the queue
 //! consumer. Thin by design: every decision is made by the pure modules it calls.
 
+mod access;
 mod consumer;
 mod event_room;
 mod respond;
@@ -8,6 +9,7 @@ mod room_client;
 mod room_store;
 mod router;
 mod socketio_connect;
+mod tokens;
 mod upload;
 
 /// Binding names, as declared in wrangler.toml.

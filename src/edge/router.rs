@@ -1,36 +1,66 @@
-//! The Worker's fetch handler: checks ids, then hands each route to R2, the queue or the
-//! event's room. It holds no state.
+//! The Worker's fetch handler: checks ids and access, then hands each route to R2, the queue
+//! or the event's room. It holds no state, and logs one JSON line per request.
 
-use worker::{event, Context, Env, Method, Request, Response, ResponseBuilder, Result};
+use worker::{event, Context, Date, Env, Headers, Method, Request, Response, ResponseBuilder, Result};
 
+use super::access::{Access, Refusal};
 use super::event_room::INSTANCE_HEADER;
 use super::respond::{self, REQUEST_ID_HEADER};
 use super::room_client::RoomClient;
 use super::socketio_connect;
+use super::tokens::issue;
 use super::upload::upload;
 use crate::ids::{new_request_id, IdKind};
+use crate::protocol::LogLine;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let request_id = request_id_of(&req)?;
-    match route(req, &env, &request_id).await {
-        Ok(response) => Ok(response),
-        Err(e) => {
-            worker::console_error!("{request_id}: {e}");
-            respond::error(500, "internal error; see the logs for this requestId", &request_id)
+    let started = Date::now().as_millis();
+    let access = Access::from_env(&env);
+    let cors_origin = access.cors_origin(&req)?;
+    let mut log = LogLine { kind: "request", route: Some(format!("{} {}", req.method(), req.path())), ..Default::default() };
+    let response = match request_id_of(&req)? {
+        Ok(request_id) => {
+            log.request_id = request_id.clone();
+            match route(req, &env, &access, &request_id, &mut log).await {
+                Ok(response) => response,
+                Err(e) => {
+                    worker::console_error!("{request_id}: {e}");
+                    respond::error(500, "internal error; see the logs for this requestId", &request_id)?
+                }
+            }
         }
+        Err((refusal, request_id)) => {
+            log.request_id = request_id.clone();
+            respond::error(refusal.0, refusal.1, &request_id)?
+        }
+    };
+    let response = with_cors(response, cors_origin)?;
+    log.status = Some(response.status_code());
+    log.outcome = match response.status_code() {
+        500.. => "error",
+        400.. => "refused",
+        _ => "ok",
     }
+    .into();
+    log.duration_ms = Date::now().as_millis().saturating_sub(started);
+    worker::console_log!("{}", log.to_json());
+    Ok(response)
 }
 
-/// The caller's `x-request-id` when it is valid, else a new one.
-fn request_id_of(req: &Request) -> Result<String> {
-    match req.headers().get(REQUEST_ID_HEADER)? {
-        Some(id) if IdKind::Request.check(&id).is_ok() => Ok(id),
-        _ => Ok(new_request_id(super::random_bytes()?)),
-    }
+/// The caller's `x-request-id`, a new one when there is none, or a refusal when it is invalid.
+fn request_id_of(req: &Request) -> Result<std::result::Result<String, (Refusal, String)>> {
+    let fresh = new_request_id(super::random_bytes()?);
+    Ok(match req.headers().get(REQUEST_ID_HEADER)? {
+        None => Ok(fresh),
+        Some(id) => match IdKind::Request.check(&id) {
+            Ok(()) => Ok(id),
+            Err(e) => Err(((400, e), fresh)),
+        },
+    })
 }
 
-async fn route(req: Request, env: &Env, request_id: &str) -> Result<Response> {
+async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: &mut LogLine) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["events", event_id, rest @ ..] = segments.as_slice() else {
@@ -39,7 +69,29 @@ async fn route(req: Request, env: &Env, request_id: &str) -> Result<Response> {
     if let Err(e) = IdKind::Event.check(event_id) {
         return respond::error(400, e, request_id);
     }
+    log.event_id = Some(event_id.to_string());
+    if let ["photos", photo_id, ..] = rest {
+        if let Err(e) = IdKind::Photo.check(photo_id) {
+            return respond::error(400, e, request_id);
+        }
+        log.photo_id = Some(photo_id.to_string());
+    }
     let method = req.method();
+    if method == Method::Options {
+        return preflight(request_id);
+    }
+    let writes = matches!((&method, rest), (Method::Post, ["photos"] | ["tokens"]));
+    if writes {
+        if let Some((status, reason)) = access.check_writer(&req)? {
+            return respond::error(status, reason, request_id);
+        }
+    }
+    let sockets = matches!(rest, ["ws"] | ["socket.io"]);
+    if sockets {
+        if let Some((status, reason)) = access.check_subscriber(&req, event_id, Date::now().as_millis() / 1000)? {
+            return respond::error(status, reason, request_id);
+        }
+    }
     match (method.clone(), rest) {
         (Method::Get, []) => {
             let (status, instance) = RoomClient::new(env, event_id)?.status().await?;
@@ -47,20 +99,16 @@ async fn route(req: Request, env: &Env, request_id: &str) -> Result<Response> {
             response.headers_mut().set(INSTANCE_HEADER, &instance)?;
             Ok(response)
         }
-        (Method::Post, ["photos"]) => upload(req, env, event_id, request_id).await,
-        (Method::Get, ["photos", photo_id]) => {
-            if let Err(e) = IdKind::Photo.check(photo_id) {
-                return respond::error(400, e, request_id);
-            }
-            match RoomClient::new(env, event_id)?.photo(photo_id).await? {
-                Some(view) => respond::json(200, &view, request_id),
-                None => respond::error(404, format!("no photo {photo_id} in event {event_id}"), request_id),
-            }
-        }
+        (Method::Post, ["photos"]) => upload(req, env, access, event_id, request_id, log).await,
+        (Method::Post, ["tokens"]) => issue(req, access, event_id, request_id).await,
+        (Method::Get, ["photos", photo_id]) => match RoomClient::new(env, event_id)?.photo(photo_id).await? {
+            Some(view) => respond::json(200, &view, request_id),
+            None => respond::error(404, format!("no photo {photo_id} in event {event_id}"), request_id),
+        },
         (Method::Get, ["ws"]) => connect(req, env, event_id, request_id).await,
         (_, ["socket.io"]) => socketio_connect::connect(req, env, event_id, request_id).await,
-        (_, [] | ["photos"] | ["photos", _] | ["ws"]) => {
-            respond::error(405, format!("{method:?} is not allowed on {path}"), request_id)
+        (_, [] | ["photos"] | ["photos", _] | ["ws"] | ["tokens"]) => {
+            respond::error(405, format!("{method} is not allowed on {path}"), request_id)
         }
         _ => respond::error(404, format!("no route for {path}"), request_id),
     }
@@ -79,7 +127,16 @@ async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> R
             Err(_) => return respond::error(400, "since must be a seq: a whole number", request_id),
         },
     };
-    let answer = RoomClient::new(env, event_id)?.connect(since).await?;
+    upgraded(RoomClient::new(env, event_id)?.connect(since).await?, request_id).await
+}
+
+/// The room's answer to an upgrade, passed on with the requestId; a refusal (a full room)
+/// is passed on as it is.
+pub async fn upgraded(mut answer: Response, request_id: &str) -> Result<Response> {
+    if answer.status_code() != 101 {
+        let reason = answer.text().await?;
+        return respond::error(answer.status_code(), reason, request_id);
+    }
     match answer.websocket() {
         Some(socket) => Ok(ResponseBuilder::new()
             .with_status(101)
@@ -88,4 +145,25 @@ async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> R
             .empty()),
         None => respond::error(500, "the event's room did not accept the socket", request_id),
     }
+}
+
+/// CORS preflight: the browser asks before a cross-origin write.
+fn preflight(request_id: &str) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+    headers.set("access-control-allow-headers", "authorization, content-type, x-request-id, x-photo-id")?;
+    headers.set("access-control-max-age", "600")?;
+    headers.set(REQUEST_ID_HEADER, request_id)?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
+}
+
+/// Lets an allowed origin read the answer; others get no CORS headers, so browsers block it.
+fn with_cors(mut response: Response, origin: Option<String>) -> Result<Response> {
+    if let (Some(origin), false) = (origin, response.status_code() == 101) {
+        let headers = response.headers_mut();
+        headers.set("access-control-allow-origin", &origin)?;
+        headers.set("access-control-expose-headers", "x-request-id")?;
+        headers.append("vary", "Origin")?;
+    }
+    Ok(response)
 }

@@ -2,10 +2,11 @@
 //! to the event's room like `/ws`. Long-polling (Engine.IO's default first transport) gets
 //! a 400 that says to connect with `transports: ["websocket"]`.
 
-use worker::{Env, Method, Request, Response, ResponseBuilder, Result};
+use worker::{Env, Method, Request, Response, Result};
 
-use super::respond::{self, REQUEST_ID_HEADER};
+use super::respond;
 use super::room_client::RoomClient;
+use super::router::upgraded;
 use crate::protocol::socketio::check_handshake;
 
 pub async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
@@ -16,13 +17,5 @@ pub async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) 
     if let Err(e) = check_handshake(eio.as_deref(), transport.as_deref(), upgrade && req.method() == Method::Get) {
         return respond::error(400, e, request_id);
     }
-    let answer = RoomClient::new(env, event_id)?.connect_socketio().await?;
-    match answer.websocket() {
-        Some(socket) => Ok(ResponseBuilder::new()
-            .with_status(101)
-            .with_header(REQUEST_ID_HEADER, request_id)?
-            .with_websocket(socket)
-            .empty()),
-        None => respond::error(500, "the event's room did not accept the socket", request_id),
-    }
+    upgraded(RoomClient::new(env, event_id)?.connect_socketio().await?, request_id).await
 }

@@ -4,12 +4,14 @@
 mod client_frame;
 mod http;
 mod job;
+mod log_line;
 mod server_frame;
 pub mod socketio;
 mod wire;
 
 pub use client_frame::{error_frame, replay_truncated_frame, Ack, ClientFrame, ClientRequest};
 pub use http::{ErrorBody, EventStatus, PhotoView, ProgressStatus, UploadAccepted};
+pub use log_line::LogLine;
 pub use job::{PhotoJob, Registered, Registration, Report, RoomReport};
 pub use server_frame::{
     EventCompleted, EventProgress, PhotoCompleted, PhotoFailed, PhotoProgress, SequencedFrame,

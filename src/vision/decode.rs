@@ -53,19 +53,27 @@ impl Photo {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     Jpeg,
     Png,
     WebP,
 }
 
 impl Format {
-    fn sniff(bytes: &[u8]) -> Option<Format> {
+    pub(super) fn sniff(bytes: &[u8]) -> Option<Format> {
         match bytes {
             [0xFF, 0xD8, 0xFF, ..] => Some(Format::Jpeg),
             [0x89, b'P', b'N', b'G', ..] => Some(Format::Png),
             [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Format::WebP),
             _ => None,
+        }
+    }
+
+    pub(super) fn media_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::WebP => "image/webp",
         }
     }
 

@@ -2,7 +2,7 @@
 import WebSocket from "ws";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { root } from "./worker.mjs";
+import { root, TEST_API_TOKEN } from "./worker.mjs";
 
 /** The labelled race photos, read in place: they never enter the repository. */
 export const photosDir = process.env.RBNR_DIR ?? path.resolve(root, "../shared/data/rbnr");
@@ -11,11 +11,17 @@ export function photo(name) {
   return readFileSync(path.join(photosDir, name));
 }
 
-export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {} } = {}) {
+/** Uploads a photo with the tests' API token (pass `token: null` to send none). */
+export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {}, token = TEST_API_TOKEN } = {}) {
   const response = await fetch(`${url}/events/${eventId}/photos`, {
     method: "POST",
     body,
-    headers: { "content-type": contentType, ...(requestId ? { "x-request-id": requestId } : {}), ...headers },
+    headers: {
+      "content-type": contentType,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(requestId ? { "x-request-id": requestId } : {}),
+      ...headers,
+    },
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
@@ -27,10 +33,13 @@ export async function getJson(url) {
 
 /** A socket on an event that records every frame it receives. */
 export class EventSocket {
-  /** Opens a socket on an event; with `since`, the room first replays what followed that seq. */
-  static async open(url, eventId, { since } = {}) {
-    const query = since === undefined ? "" : `?since=${since}`;
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/events/${eventId}/ws${query}`);
+  /**
+   * Opens a socket on an event; with `since`, the room first replays what followed that seq.
+   * `token` is a subscribe token, `origin` an Origin header (as a browser sends).
+   */
+  static async open(url, eventId, { since, token, origin } = {}) {
+    const query = new URLSearchParams({ ...(since === undefined ? {} : { since }), ...(token ? { token } : {}) }).toString();
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/events/${eventId}/ws${query ? `?${query}` : ""}`, { origin });
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);

@@ -7,7 +7,10 @@ import path from "node:path";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Starts the Worker; `vars` are extra bindings (e.g. API_TOKEN). */
+/** The API token the tests' Worker requires for writes (like .dev.vars does for `npm start`). */
+export const TEST_API_TOKEN = "test-api-token";
+
+/** Starts the Worker; `vars` are extra bindings, over the default API_TOKEN (null removes one). */
 export async function startWorker({ vars = {} } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
   const mf = new Miniflare({
@@ -16,7 +19,9 @@ export async function startWorker({ vars = {} } = {}) {
     scriptPath: path.join(root, "build/index.js"),
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    bindings: { ...workerOptions.bindings, ...vars },
+    bindings: Object.fromEntries(
+      Object.entries({ ...workerOptions.bindings, API_TOKEN: TEST_API_TOKEN, ...vars }).filter(([, v]) => v !== null),
+    ),
     host: "127.0.0.1",
     port: 0,
     cf: false,

@@ -8,6 +8,7 @@ use serde_json::json;
 use worker::{Env, Response, ResponseBuilder, Result, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 use super::{EventRoom, SocketState};
+use crate::guard::RateWindow;
 use crate::protocol::socketio::{self, Heartbeat, Inbound, NAMESPACE};
 use crate::protocol::{error_frame, Ack, ClientFrame, Wire};
 
@@ -26,7 +27,12 @@ impl EventRoom {
     pub(super) async fn accept_socketio(&self, event_id: &str) -> Result<Response> {
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        let socket = SocketState { event_id: event_id.to_string(), subscribed: false, wire: Wire::SocketIo };
+        let socket = SocketState {
+            event_id: event_id.to_string(),
+            subscribed: false,
+            wire: Wire::SocketIo,
+            rate: RateWindow::default(),
+        };
         pair.server.serialize_attachment(&socket)?;
         pair.server.send_with_str(self.heartbeat.open_packet(&new_sid()?))?;
         if self.state.storage().get_alarm().await?.is_none() {

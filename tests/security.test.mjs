@@ -1,0 +1,151 @@
+// Every bad input gets a clear answer and loses nothing: a table of bad HTTP and WebSocket
+// inputs against the Worker in workerd, configured as production would be (API token,
+// subscribe-token secret, allowed origins), then a normal upload whose counters are exact.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import WebSocket from "ws";
+import { startWorker, TEST_API_TOKEN } from "./support/worker.mjs";
+import { EventSocket, getJson, photo, upload } from "./support/client.mjs";
+
+const SECRET = "test-event-token-secret";
+const ALLOWED = "https://organiser.example";
+let worker;
+before(async () => {
+  worker = await startWorker({
+    vars: { EVENT_TOKEN_SECRET: SECRET, ALLOWED_ORIGINS: ALLOWED, MAX_SOCKETS_PER_ROOM: "3", MAX_MESSAGES_PER_MINUTE: "30" },
+  });
+});
+after(() => worker?.dispose());
+
+const EVENT = `sec-${Date.now().toString(36)}`;
+const hmacToken = (eventId, expires, secret = SECRET) =>
+  `${expires}.${createHmac("sha256", secret).update(`${eventId}.${expires}`).digest("hex")}`;
+const nowSecs = () => Math.floor(Date.now() / 1000);
+
+async function issueToken(eventId) {
+  const response = await fetch(`${worker.url}/events/${eventId}/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+  });
+  assert.equal(response.status, 201);
+  return (await response.json()).token;
+}
+
+/** A PNG header declaring width x height pixels, with a correct CRC and nothing after it. */
+function pngHeader(width, height) {
+  const ihdr = Buffer.alloc(17);
+  ihdr.write("IHDR", 0);
+  ihdr.writeUInt32BE(width, 4);
+  ihdr.writeUInt32BE(height, 8);
+  ihdr.set([8, 2, 0, 0, 0], 12);
+  let crc = 0xffffffff;
+  for (const byte of ihdr) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  const tail = Buffer.alloc(4);
+  tail.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), ihdr, tail]);
+}
+
+/** The status an upgrade gets, or 101. */
+function upgradeStatus(path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${worker.url.replace(/^http/, "ws")}${path}`, { headers });
+    ws.once("open", () => (ws.close(), resolve(101)));
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode));
+    ws.once("error", reject);
+  });
+}
+
+/** Sends a raw frame on a fresh subscribed socket; resolves with the answer frame or the close. */
+async function answerTo(send) {
+  const socket = await EventSocket.open(worker.url, EVENT, { token: await issueToken(EVENT) });
+  const closed = new Promise((resolve) => socket.ws.once("close", (code, reason) => resolve({ close: code, reason: reason.toString() })));
+  send(socket.ws);
+  const answer = await Promise.race([socket.waitFor(() => true, { ms: 5_000 }).catch(() => null), closed]);
+  socket.close();
+  return answer;
+}
+
+const jpeg = photo("set1/set1_18.JPG");
+const up = (body, opts) => upload(worker.url, EVENT, body, opts).then((r) => r.status);
+
+const httpCases = [
+  ["zero bytes", () => up(Buffer.alloc(0)), 400],
+  ["text sent as image/jpeg", () => up(Buffer.from("hello, I am text")), 415],
+  ["a PNG sent as image/jpeg", () => up(pngHeader(10, 10)), 415],
+  ["image/gif", () => up(Buffer.from("GIF89a"), { contentType: "image/gif" }), 415],
+  ["a PNG declaring 100000x100000 pixels", () => up(pngHeader(100000, 100000), { contentType: "image/png" }), 422],
+  ["a 30 MB body", () => up(Buffer.alloc(30 * 1024 * 1024, 0xff)), 413],
+  ["no API token", () => up(jpeg, { token: null }), 401],
+  ["a wrong API token", () => up(jpeg, { token: "guess" }), 401],
+  ["eventId with ../", () => upload(worker.url, "..%2F..%2Fetc", jpeg).then((r) => r.status), 400],
+  ["eventId of 200 characters", () => upload(worker.url, "e".repeat(200), jpeg).then((r) => r.status), 400],
+  ["x-photo-id with ../", () => up(jpeg, { headers: { "x-photo-id": "../../x" } }), 400],
+  ["x-request-id of 200 characters", () => up(jpeg, { requestId: "r".repeat(200) }), 400],
+  ["a token asked without the API token", () => fetch(`${worker.url}/events/${EVENT}/tokens`, { method: "POST" }).then((r) => r.status), 401],
+  ["a socket without a subscribe token", () => upgradeStatus(`/events/${EVENT}/ws`), 401],
+  ["a forged subscribe token", () => upgradeStatus(`/events/${EVENT}/ws?token=${hmacToken(EVENT, nowSecs() + 600, "not-the-secret")}`), 401],
+  ["an expired subscribe token", () => upgradeStatus(`/events/${EVENT}/ws?token=${hmacToken(EVENT, nowSecs() - 1)}`), 401],
+  ["another event's subscribe token", () => upgradeStatus(`/events/${EVENT}/ws?token=${hmacToken("other-event", nowSecs() + 600)}`), 401],
+  ["a garbage subscribe token", () => upgradeStatus(`/events/${EVENT}/ws?token=abc`), 401],
+  ["a socket from a bad Origin", () => upgradeStatus(`/events/${EVENT}/ws?token=${hmacToken(EVENT, nowSecs() + 600)}`, { origin: "https://evil.example" }), 403],
+  ["since that is not a number", () => upgradeStatus(`/events/${EVENT}/ws?since=abc&token=${hmacToken(EVENT, nowSecs() + 600)}`), 400],
+  ["socket.io long-polling", () => fetch(`${worker.url}/events/${EVENT}/socket.io/?EIO=4&transport=polling&token=${hmacToken(EVENT, nowSecs() + 600)}`).then((r) => r.status), 400],
+];
+
+const socketCases = [
+  ["invalid JSON", (ws) => ws.send("{not json"), (a) => a.event === "error" && /JSON/.test(a.data.message)],
+  ["a binary frame", (ws) => ws.send(Buffer.from([1, 2, 3])), (a) => a.event === "error" && /binary/.test(a.data.message)],
+  ["an unknown event", (ws) => ws.send(JSON.stringify({ event: "photo:delete", data: {} })), (a) => a.event === "error" && /unknown event/.test(a.data.message)],
+  ["subscribe without eventId", (ws) => ws.send(JSON.stringify({ event: "subscribe:event", data: {} })), (a) => a.event === "error"],
+  ["another event's subscribe", (ws) => ws.send(JSON.stringify({ event: "subscribe:event", data: { eventId: "other" }, id: 1 })), (a) => a.event === "ack" && a.data.success === false],
+  ["a 2 MB frame", (ws) => ws.send("x".repeat(2 * 1024 * 1024)), (a) => a.close === 1009 && /limited to/.test(a.reason)],
+  ["a flood of 40 messages", (ws) => { for (let i = 0; i < 40; i++) ws.send(JSON.stringify({ event: "unsubscribe:event", data: { eventId: EVENT } })); },
+    (a) => a.event === "ack"], // the first answer is an ack; the close is checked below
+];
+
+test("a table of bad inputs, each with its status or frame; then a normal upload completes exactly", { timeout: 300_000 }, async () => {
+  const results = [];
+  for (const [name, run, expected] of httpCases) results.push([name, await run(), expected]);
+  for (const [name, send, check] of socketCases) {
+    const answer = await answerTo(send);
+    results.push([name, check(answer ?? {}) ? "as expected" : JSON.stringify(answer), "as expected"]);
+  }
+  console.log(results.map(([name, got]) => `${String(got).padEnd(12)} ${name}`).join("\n"));
+  for (const [name, got, expected] of results) assert.equal(got, expected, name);
+  assert.ok(results.length >= 20);
+
+  // a flooding socket is closed with 1008
+  const flooder = await EventSocket.open(worker.url, EVENT, { token: await issueToken(EVENT) });
+  const closed = new Promise((resolve) => flooder.ws.once("close", (code) => resolve(code)));
+  for (let i = 0; i < 40; i++) flooder.send({ event: "unsubscribe:event", data: { eventId: EVENT } });
+  assert.equal(await closed, 1008);
+
+  // a room holds at most MAX_SOCKETS_PER_ROOM sockets
+  const full = `full-${Date.now()}`;
+  const token = await issueToken(full);
+  const three = await Promise.all([0, 1, 2].map(() => EventSocket.open(worker.url, full, { token })));
+  assert.equal(await upgradeStatus(`/events/${full}/ws?token=${token}`), 503);
+  three.forEach((s) => s.close());
+
+  // CORS: the allowed origin may read answers, another may not
+  const allowed = await fetch(`${worker.url}/events/${EVENT}`, { headers: { origin: ALLOWED } });
+  assert.equal(allowed.headers.get("access-control-allow-origin"), ALLOWED);
+  const denied = await fetch(`${worker.url}/events/${EVENT}`, { headers: { origin: "https://evil.example" } });
+  assert.equal(denied.headers.get("access-control-allow-origin"), null);
+
+  // after all of it: a truncated photo fails with a reason, a good one completes, counts exact
+  const watcher = await EventSocket.open(worker.url, EVENT, { token: await issueToken(EVENT), origin: ALLOWED });
+  assert.equal(await up(jpeg.subarray(0, 2000), { requestId: "req_truncated" }), 202);
+  assert.equal(await up(jpeg, { requestId: "req_normal" }), 202);
+  await watcher.waitFor((f) => f.event === "event:completed" && f.data.summary.total === 2, { ms: 120_000 });
+  const failed = watcher.frames.find((f) => f.event === "photo:failed");
+  assert.equal(failed.data.requestId, "req_truncated");
+  assert.match(failed.data.error, /JPEG/);
+  const state = (await getJson(`${worker.url}/events/${EVENT}`)).body;
+  assert.deepEqual([state.totalPhotos, state.succeeded, state.failed], [2, 1, 1]);
+  watcher.close();
+});
