@@ -18,3 +18,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -Eq "(^| )$WASM_BINDGEN_VERSION\$
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 [ -d node_modules ] || npm install
+# The dashboard's browser test drives Debian's chromium (tests/dashboard.test.mjs).
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  else
+    echo "setup: no apt-get, chromium not installed; tests/dashboard.test.mjs will fail" >&2
+  fi
+fi
