@@ -8,9 +8,12 @@ use tract_onnx::prelude::*;
 use super::decode::Photo;
 use super::error::VisionError;
 use super::geometry::RotatedRect;
-use super::models::{run, Plan, DETECTION_SIDE};
+use super::models::{run, Plan, DETECTION_TILE};
 use super::sampling::sample_into;
 
+pub const DETECTION_LONG_SIDE: usize = 1280;
+/// Neighbouring tiles share this many pixels, so text on a tile's edge is whole in the other.
+const TILE_OVERLAP: usize = 64;
 /// Pixels above this probability are text (PaddleOCR's `det_db_thresh`).
 const TEXT_PROBABILITY: f32 = 0.3;
 /// Blobs whose mean probability is below this are dropped (`det_db_box_thresh`).
@@ -37,26 +40,53 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
         return Ok(Vec::new());
     }
     let (dw, dh) = detection_size(width, height);
-    // The photo fills the square's top-left; the rest stays 0, the mean color once normalized.
-    let mut input = Array4::<f32>::zeros((1, 3, DETECTION_SIDE, DETECTION_SIDE));
-    let whole = RotatedRect {
-        center: (width as f32 / 2.0, height as f32 / 2.0),
-        axis: (1.0, 0.0),
-        half_width: width as f32 / 2.0,
-        half_height: height as f32 / 2.0,
-    };
-    sample_into(&mut input, &photo.image, &whole, dw, dh, normalize);
-    let output = run(plan, input.into_tensor())?;
-    let probabilities =
-        output.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>()).map_err(VisionError::model)?;
-    if probabilities.len() != DETECTION_SIDE * DETECTION_SIDE {
-        return Err(VisionError::Model(format!("detector output shape {:?}", output.shape())));
-    }
     let (sx, sy) = (width as f32 / dw as f32, height as f32 / dh as f32);
-    Ok(text_blobs(probabilities, DETECTION_SIDE, DETECTION_SIDE)
+    // The detector runs on overlapping tiles of the photo at detection size, stitched into one
+    // probability map (the larger probability where tiles overlap): the network's activations
+    // for a whole 1280 px photo take ~170 MB, a tile's a quarter of that.
+    let mut map = vec![0f32; dw * dh];
+    for ty in tile_starts(dh) {
+        for tx in tile_starts(dw) {
+            let (tw, th) = (DETECTION_TILE.min(dw - tx), DETECTION_TILE.min(dh - ty));
+            // A tile larger than the photo keeps 0s around it: the mean color once normalized.
+            let mut input = Array4::<f32>::zeros((1, 3, DETECTION_TILE, DETECTION_TILE));
+            let area = RotatedRect {
+                center: ((tx as f32 + tw as f32 / 2.0) * sx, (ty as f32 + th as f32 / 2.0) * sy),
+                axis: (1.0, 0.0),
+                half_width: tw as f32 / 2.0 * sx,
+                half_height: th as f32 / 2.0 * sy,
+            };
+            sample_into(&mut input, &photo.image, &area, tw, th, normalize);
+            let output = run(plan, input.into_tensor())?;
+            let tile = output
+                .try_as_plain_ram()
+                .and_then(|plain| plain.as_slice::<f32>())
+                .map_err(VisionError::model)?;
+            if tile.len() != DETECTION_TILE * DETECTION_TILE {
+                return Err(VisionError::Model(format!("detector output shape {:?}", output.shape())));
+            }
+            for y in 0..th {
+                let row = &tile[y * DETECTION_TILE..][..tw];
+                for (m, &p) in map[(ty + y) * dw + tx..][..tw].iter_mut().zip(row) {
+                    *m = m.max(p);
+                }
+            }
+        }
+    }
+    Ok(text_blobs(&map, dw, dh)
         .into_iter()
         .map(|region| Region { rect: region.rect.scaled(sx, sy), ..region })
         .collect())
+}
+
+/// Where tiles start along a side of `length` detection pixels: as few tiles as cover it with
+/// at least TILE_OVERLAP pixels shared between neighbours, spread evenly.
+fn tile_starts(length: usize) -> Vec<usize> {
+    if length <= DETECTION_TILE {
+        return vec![0];
+    }
+    let count = (length - TILE_OVERLAP).div_ceil(DETECTION_TILE - TILE_OVERLAP);
+    (0..count).map(|i| (i * (length - DETECTION_TILE) + (count - 1) / 2) / (count - 1)).collect()
 }
 
 /// PaddleOCR's detector normalization, on channels in BGR order (it was trained on OpenCV's).
@@ -64,10 +94,11 @@ fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
     [(b / 255.0 - 0.485) / 0.229, (g / 255.0 - 0.456) / 0.224, (r / 255.0 - 0.406) / 0.225]
 }
 
-/// The photo's size inside the detector's square: longest side DETECTION_SIDE.
+/// The photo's size for the detector: longest side DETECTION_LONG_SIDE. 1280, not PaddleOCR's
+/// 960: small bibs are only found when the detector sees them larger (docs/accuracy.md).
 fn detection_size(width: u32, height: u32) -> (usize, usize) {
-    let ratio = DETECTION_SIDE as f32 / width.max(height) as f32;
-    let side = |s: u32| ((s as f32 * ratio).round() as usize).clamp(1, DETECTION_SIDE);
+    let ratio = DETECTION_LONG_SIDE as f32 / width.max(height) as f32;
+    let side = |s: u32| ((s as f32 * ratio).round() as usize).clamp(1, DETECTION_LONG_SIDE);
     (side(width), side(height))
 }
 
@@ -143,7 +174,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detection_size_fits_the_square() {
+    fn tiles_cover_a_side_with_overlap() {
+        assert_eq!(tile_starts(500), vec![0]);
+        assert_eq!(tile_starts(672), vec![0]);
+        assert_eq!(tile_starts(1280), vec![0, 608]);
+        assert_eq!(tile_starts(853), vec![0, 181]);
+        assert_eq!(tile_starts(1300), vec![0, 314, 628]);
+    }
+
+    #[test]
+    fn detection_size_has_the_long_side() {
         assert_eq!(detection_size(720, 480), (1280, 853));
         assert_eq!(detection_size(4000, 3000), (1280, 960));
         assert_eq!(detection_size(10, 3000), (4, 1280));

@@ -17,13 +17,13 @@ pub const RECOGNITION_WIDTH: usize = 320;
 
 pub type Plan = Arc<TypedRunnableModel>;
 
-/// The detector sees every photo letterboxed into one fixed square: with symbolic sizes tract
-/// 0.23.9 cannot prove that its feature pyramid's up- and down-sampled sizes agree. 1280, not
-/// PaddleOCR's 960: small bibs are only found when the detector sees them larger.
-pub const DETECTION_SIDE: usize = 1280;
+/// The detector runs on square tiles of this side: tract 0.23.9 cannot optimize it with
+/// symbolic sizes (its feature pyramid's resized shapes do not unify), and tiles bound the
+/// memory its activations take whatever the photo's shape.
+pub const DETECTION_TILE: usize = 672;
 
 pub fn load_detector(bytes: &[u8]) -> Result<Plan, VisionError> {
-    load(bytes, |_| Ok(f32::fact([1, 3, DETECTION_SIDE, DETECTION_SIDE]).into()))
+    load(bytes, |_| Ok(f32::fact([1, 3, DETECTION_TILE, DETECTION_TILE]).into()))
 }
 
 pub fn load_recognizer(bytes: &[u8]) -> Result<Plan, VisionError> {
