@@ -1,0 +1,65 @@
+// Uploads a batch of files a few at a time, reporting each file's progress to the grid.
+
+import { photoIdFor, photoType } from "./api.js";
+
+// Enough to keep the line busy without starving the socket and thumbnails.
+const PARALLEL_UPLOADS = 3;
+
+export class Uploads {
+  constructor({ api, grid, onAccepted, onSummary }) {
+    this.api = api;
+    this.grid = grid;
+    this.onAccepted = onAccepted;
+    this.onSummary = onSummary;
+    this.counts = { waiting: 0, sent: 0, failed: 0, skipped: 0 };
+    this.queue = [];
+    this.running = 0;
+  }
+
+  add(files) {
+    for (const file of files) {
+      const contentType = photoType(file);
+      if (!contentType) {
+        this.counts.skipped += 1; // not a photo: a folder's sidecar files, say
+        continue;
+      }
+      const photoId = photoIdFor(file.name);
+      this.grid.setUpload(photoId, { state: "waiting", fraction: 0 });
+      this.queue.push({ file, photoId, contentType });
+      this.counts.waiting += 1;
+    }
+    this.summarize();
+    while (this.running < PARALLEL_UPLOADS && this.queue.length) this.next();
+  }
+
+  async next() {
+    const { file, photoId, contentType } = this.queue.shift();
+    this.running += 1;
+    const progress = (fraction) => this.grid.setUpload(photoId, { state: "sending", fraction });
+    let outcome;
+    try {
+      const { status, body } = await this.api.upload(file, photoId, contentType, progress);
+      outcome = status === 200 || status === 202 ? null : body.error ?? `answered ${status}`;
+      if (!outcome) await this.onAccepted(photoId, status);
+    } catch (e) {
+      outcome = e.message;
+    }
+    this.counts.waiting -= 1;
+    if (outcome) {
+      this.counts.failed += 1;
+      this.grid.setUpload(photoId, { state: "failed", fraction: 0, error: outcome });
+    } else {
+      this.counts.sent += 1;
+    }
+    this.running -= 1;
+    this.summarize();
+    if (this.queue.length) this.next();
+  }
+
+  summarize() {
+    const { waiting, sent, failed, skipped } = this.counts;
+    const parts = [`${sent} uploaded`, `${waiting} to go`, `${failed} failed`];
+    if (skipped) parts.push(`${skipped} skipped (not JPEG, PNG or WebP)`);
+    this.onSummary(`Uploads: ${parts.join(", ")}.`);
+  }
+}
