@@ -5,6 +5,8 @@ const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
 // Keeps proxies from closing an idle socket; the runtime answers without waking the room.
 const PING_EVERY_MS = 30_000;
+// A socket that stayed open this long was a good one: the next drop starts the backoff over.
+const STABLE_MS = 10_000;
 
 export class LiveSocket {
   /** `urlFor(since)` builds the socket URL; `onFrame(frame)` gets each new frame once. */
@@ -33,8 +35,9 @@ export class LiveSocket {
     this.onState("connecting");
     const ws = new WebSocket(this.urlFor(this.lastSeq));
     this.ws = ws;
+    this.openedAt = Infinity;
     ws.onopen = () => {
-      this.failures = 0;
+      this.openedAt = Date.now();
       this.onState("live");
       this.ping = setInterval(() => ws.send('{"event":"ping"}'), PING_EVERY_MS);
     };
@@ -49,6 +52,7 @@ export class LiveSocket {
     ws.onclose = () => {
       clearInterval(this.ping);
       if (this.ws !== ws) return; // stopped on purpose
+      if (Date.now() - this.openedAt > STABLE_MS) this.failures = 0;
       const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.failures) * (0.5 + Math.random() / 2);
       this.failures += 1;
       this.onState("reconnecting", delay);

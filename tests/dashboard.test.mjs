@@ -20,7 +20,15 @@ const HIDE_PHOTOS = ".thumb img { filter: blur(24px) brightness(0.9); }";
 // What the page names each file's photo (x-photo-id from the file name).
 const PHOTOS = { set1_01_JPG: "set1/set1_01.JPG", set1_07_JPG: "set1/set1_07.JPG" };
 
-test("the dashboard uploads two photos, shows their numbers live and finds a number", { timeout: 400_000 }, async () => {
+async function waitUntil(check, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("the dashboard uploads two photos, follows them live through a lost socket, and finds a number", { timeout: 400_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/setup-toolchain.sh installs Debian's chromium (needs apt-get)`);
   const dev = await startWranglerDev();
   const profile = mkdtempSync(path.join(tmpdir(), "finishline-chromium-"));
@@ -31,6 +39,16 @@ test("the dashboard uploads two photos, shows their numbers live and finds a num
     const page = browser.pages()[0] ?? (await browser.newPage());
     const pageErrors = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // The page's sockets pass through here, so the test can cut them and refuse reconnects.
+    const socketUrls = [];
+    let server = "up";
+    let pageSocket;
+    await page.routeWebSocket(/\/events\/[^/]+\/ws/, (route) => {
+      socketUrls.push(new URL(route.url()));
+      if (server === "away") return route.close({ code: 1012, reason: "the test sent the server away" });
+      route.connectToServer();
+      pageSocket = route;
+    });
     await page.goto(dev.url);
     assert.equal(await page.title(), "finishline");
 
@@ -43,7 +61,14 @@ test("the dashboard uploads two photos, shows their numbers live and finds a num
     // What the API itself broadcasts, to hold the page to.
     const socket = await EventSocket.open(dev.url, eventId);
     await page.locator("#photo-input").setInputFiles(Object.values(PHOTOS).map((name) => path.join(photosDir, name)));
-    await socket.waitFor((f) => f.event === "event:completed" && f.data.summary.total === 2, { ms: 240_000 });
+    // Mid-run the page loses its socket and cannot reconnect until both photos are done.
+    await page.locator(".stages li.done").first().waitFor({ timeout: 120_000 });
+    server = "away";
+    const cutAt = socketUrls.length;
+    await pageSocket.close({ code: 1012, reason: "the test cut the socket" });
+    const done = await socket.waitFor((f) => f.event === "event:completed" && f.data.summary.total === 2, { ms: 240_000 });
+    await waitUntil(() => socketUrls.length > cutAt + 1, 30_000, "the page retries while the server is away");
+    server = "up";
     const completed = Object.fromEntries(
       socket.frames.filter((f) => f.event === "photo:completed").map((f) => [f.data.photoId, f.data]),
     );
@@ -67,6 +92,10 @@ test("the dashboard uploads two photos, shows their numbers live and finds a num
       numbersRead += shown.length;
     }
     assert.ok(numbersRead > 0, "at least one number was read");
+    // It caught up from the last seq it had seen, before the event completed, by replay.
+    const since = Number(socketUrls.at(-1).searchParams.get("since"));
+    assert.equal(socketUrls[0].searchParams.get("since"), "0");
+    assert.ok(since > 0 && since < done.seq, `reconnected with since=${since}, before the last seq ${done.seq}`);
     await page.getByText("2 of 2 photos processed: 2 succeeded, 0 failed (completed).").waitFor({ timeout: 10_000 });
     assert.equal(await page.locator("#event-progress").evaluate((bar) => bar.value / bar.max), 1);
 
