@@ -60,13 +60,21 @@ OPTIONS:
             Some("scan") => {}
             Some(other) => return Err(format!("unknown command {other:?}")),
         }
-        let mut args = Args { paths: Vec::new(), det_model: None, rec_model: None };
+        let mut args = Args {
+            paths: Vec::new(),
+            det_model: None,
+            rec_model: None,
+        };
         while let Some(arg) = argv.next() {
             match arg.as_str() {
                 "-h" | "--help" => return Ok(Command::Help),
                 "--det-model" | "--rec-model" => {
                     let value = argv.next().ok_or(format!("{arg} needs a file"))?;
-                    let slot = if arg == "--det-model" { &mut args.det_model } else { &mut args.rec_model };
+                    let slot = if arg == "--det-model" {
+                        &mut args.det_model
+                    } else {
+                        &mut args.rec_model
+                    };
                     *slot = Some(PathBuf::from(value));
                 }
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -101,7 +109,9 @@ OPTIONS:
 
     fn load_pipeline(args: &Args) -> Result<Pipeline, String> {
         let read = |path: &Option<PathBuf>, embedded: &'static [u8]| match path {
-            Some(p) => std::fs::read(p).map_err(|e| format!("cannot read model {}: {e}", p.display())),
+            Some(p) => {
+                std::fs::read(p).map_err(|e| format!("cannot read model {}: {e}", p.display()))
+            }
             None => Ok(embedded.to_vec()),
         };
         let det = read(&args.det_model, finishline::vision::DETECTION_MODEL)?;
@@ -115,7 +125,10 @@ OPTIONS:
             for file in photos_in(Path::new(given)) {
                 let line = match scan_one(&pipeline, &file) {
                     Ok(read) => serde_json::to_string(&read),
-                    Err(error) => serde_json::to_string(&Failed { file: file.clone(), error }),
+                    Err(error) => serde_json::to_string(&Failed {
+                        file: file.clone(),
+                        error,
+                    }),
                 };
                 println!("{}", line.map_err(|e| e.to_string())?);
             }
@@ -166,7 +179,15 @@ OPTIONS:
             let ocr = split();
             let reading = pipeline.color(&photo, detections);
             let color = split();
-            Ok((reading, StageMs { decode, detection, ocr, color }))
+            Ok((
+                reading,
+                StageMs {
+                    decode,
+                    detection,
+                    ocr,
+                    color,
+                },
+            ))
         };
         let (reading, stage_ms) = stages().map_err(|e| e.to_string())?;
         Ok(Scanned {
@@ -204,7 +225,9 @@ OPTIONS:
     }
 
     fn is_photo_name(path: &Path) -> bool {
-        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         matches!(ext.as_deref(), Some("jpg" | "jpeg" | "png" | "webp"))
     }
 }

@@ -13,7 +13,8 @@ fn pipeline() -> &'static Pipeline {
 }
 
 fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e} (is ../shared there?)"))
+    std::fs::read(format!("{DATA}/{name}"))
+        .unwrap_or_else(|e| panic!("{name}: {e} (is ../shared there?)"))
 }
 
 fn numbers_read(bytes: &[u8]) -> Vec<String> {
@@ -38,7 +39,10 @@ fn reads_the_labelled_numbers_on_real_photos() {
     for (name, labelled) in LABELLED {
         let read = numbers_read(&photo(name));
         for number in *labelled {
-            assert!(read.iter().any(|n| n == number), "{name}: read {read:?}, labelled {labelled:?}");
+            assert!(
+                read.iter().any(|n| n == number),
+                "{name}: read {read:?}, labelled {labelled:?}"
+            );
         }
     }
 }
@@ -51,11 +55,17 @@ fn a_reading_has_boxes_inside_the_photo_and_colors() {
     assert_eq!(reading.plate_number, best.number.parse().ok());
     assert_eq!(reading.confidence, best.confidence);
     for d in &reading.detections {
-        assert!(d.bbox.x + d.bbox.w <= 720 && d.bbox.y + d.bbox.h <= 480, "{d:?}");
+        assert!(
+            d.bbox.x + d.bbox.w <= 720 && d.bbox.y + d.bbox.h <= 480,
+            "{d:?}"
+        );
         assert!(d.color.is_some(), "{d:?}");
     }
     let json = serde_json::to_value(&reading).unwrap();
-    assert!(json["detections"][0]["box"]["w"].is_u64() && json["detections"][0]["color"]["rgb"].is_array());
+    assert!(
+        json["detections"][0]["box"]["w"].is_u64()
+            && json["detections"][0]["color"]["rgb"].is_array()
+    );
 }
 
 /// The quantized (weight-only int8) models read what the fp32 models read: every number fp32
@@ -71,9 +81,16 @@ fn quantized_models_read_what_fp32_read() {
     for (name, fp32) in &recorded {
         let reading = pipeline().read_numbers(&photo(name)).unwrap();
         for number in fp32 {
-            assert!(reading.detections.iter().any(|d| &d.number == number), "{name}: fp32 read {number}, int8 {reading:?}");
+            assert!(
+                reading.detections.iter().any(|d| &d.number == number),
+                "{name}: fp32 read {number}, int8 {reading:?}"
+            );
         }
-        for d in reading.detections.iter().filter(|d| !fp32.contains(&d.number)) {
+        for d in reading
+            .detections
+            .iter()
+            .filter(|d| !fp32.contains(&d.number))
+        {
             assert!(d.confidence < 0.9, "{name}: int8 alone read {d:?}");
         }
     }
@@ -84,7 +101,9 @@ fn honours_exif_orientation() {
     // set1_01 is 720x480; an EXIF orientation of 6 ("rotate 90° clockwise") makes it 480x720.
     let bytes = photo("set1/set1_01.JPG");
     let mut rotated = bytes[..2].to_vec();
-    let tiff: &[u8] = &[b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
+    let tiff: &[u8] = &[
+        b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0,
+    ];
     let app1_len = (2 + 6 + tiff.len()) as u16;
     rotated.extend_from_slice(&[0xFF, 0xE1]);
     rotated.extend_from_slice(&app1_len.to_be_bytes());
@@ -95,19 +114,35 @@ fn honours_exif_orientation() {
     assert_eq!((photo.width(), photo.height()), (480, 720));
     let reading = pipeline().read_numbers(&rotated).unwrap();
     for d in &reading.detections {
-        assert!(d.bbox.x + d.bbox.w <= 480 && d.bbox.y + d.bbox.h <= 720, "{d:?}");
+        assert!(
+            d.bbox.x + d.bbox.w <= 480 && d.bbox.y + d.bbox.h <= 720,
+            "{d:?}"
+        );
     }
 }
 
 #[test]
 fn unsupported_and_corrupt_bytes_are_errors() {
-    assert_eq!(pipeline().read_numbers(b"").unwrap_err(), VisionError::UnsupportedFormat);
-    assert_eq!(pipeline().read_numbers(b"GIF89a....").unwrap_err(), VisionError::UnsupportedFormat);
+    assert_eq!(
+        pipeline().read_numbers(b"").unwrap_err(),
+        VisionError::UnsupportedFormat
+    );
+    assert_eq!(
+        pipeline().read_numbers(b"GIF89a....").unwrap_err(),
+        VisionError::UnsupportedFormat
+    );
     let jpeg = photo("set1/set1_01.JPG");
     for cut in [3, 20, 600, jpeg.len() / 3] {
         let err = pipeline().read_numbers(&jpeg[..cut]).unwrap_err();
-        assert!(matches!(err, VisionError::Corrupt { format: "JPEG", .. }), "cut at {cut}: {err}");
-        assert!(err.to_string().starts_with("the JPEG is truncated or corrupt"), "{err}");
+        assert!(
+            matches!(err, VisionError::Corrupt { format: "JPEG", .. }),
+            "cut at {cut}: {err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("the JPEG is truncated or corrupt"),
+            "{err}"
+        );
     }
     let mut garbage = jpeg.clone();
     for b in garbage.iter_mut().skip(200).step_by(7) {
@@ -116,20 +151,39 @@ fn unsupported_and_corrupt_bytes_are_errors() {
     // Scrambled entropy data may still decode to (garbled) pixels; it must never panic.
     let _ = pipeline().read_numbers(&garbage);
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-    assert!(matches!(pipeline().read_numbers(png).unwrap_err(), VisionError::Corrupt { format: "PNG", .. }));
+    assert!(matches!(
+        pipeline().read_numbers(png).unwrap_err(),
+        VisionError::Corrupt { format: "PNG", .. }
+    ));
     let webp = b"RIFF\x10\0\0\0WEBPVP8 ";
-    assert!(matches!(pipeline().read_numbers(webp).unwrap_err(), VisionError::Corrupt { format: "WebP", .. }));
+    assert!(matches!(
+        pipeline().read_numbers(webp).unwrap_err(),
+        VisionError::Corrupt { format: "WebP", .. }
+    ));
 }
 
 #[test]
 fn decompression_bombs_are_refused_before_decoding() {
     // A real JPEG whose frame header claims 60000x60000 pixels.
     let mut jpeg = photo("set1/set1_01.JPG");
-    let sof = jpeg.windows(2).position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2)).unwrap();
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2))
+        .unwrap();
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
     let err = pipeline().read_numbers(&jpeg).unwrap_err();
-    assert_eq!(err, VisionError::TooLarge { width: 60000, height: 60000, limit_megapixels: 50 });
-    assert_eq!(err.to_string(), "image too large: 60000x60000 pixels (limit 50 megapixels)");
+    assert_eq!(
+        err,
+        VisionError::TooLarge {
+            width: 60000,
+            height: 60000,
+            limit_megapixels: 50
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "image too large: 60000x60000 pixels (limit 50 megapixels)"
+    );
 
     // A complete PNG claiming 100000x100000 pixels, with valid checksums and one tiny IDAT.
     let mut header = 100_000u32.to_be_bytes().to_vec();
@@ -137,28 +191,52 @@ fn decompression_bombs_are_refused_before_decoding() {
     header.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png_chunk(&mut png, b"IHDR", &header);
-    png_chunk(&mut png, b"IDAT", &[0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    png_chunk(
+        &mut png,
+        b"IDAT",
+        &[
+            0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01,
+        ],
+    );
     png_chunk(&mut png, b"IEND", &[]);
     let err = pipeline().read_numbers(&png).unwrap_err();
-    assert_eq!(err.to_string(), "image too large: 100000x100000 pixels (limit 50 megapixels)");
+    assert_eq!(
+        err.to_string(),
+        "image too large: 100000x100000 pixels (limit 50 megapixels)"
+    );
 }
 
 #[test]
 fn reads_png_and_big_photos_with_boxes_in_original_pixels() {
     // set2_12 upscaled 4x (3400x5040, 17 MP) and stored as PNG: decoded, shrunk to the working
     // size, read, and boxed in the upscaled photo's pixels.
-    let original = image::load_from_memory(&photo("set2/set2_12.JPG")).unwrap().into_rgb8();
+    let original = image::load_from_memory(&photo("set2/set2_12.JPG"))
+        .unwrap()
+        .into_rgb8();
     let (w, h) = original.dimensions();
-    let big = image::imageops::resize(&original, w * 4, h * 4, image::imageops::FilterType::Triangle);
+    let big = image::imageops::resize(
+        &original,
+        w * 4,
+        h * 4,
+        image::imageops::FilterType::Triangle,
+    );
     let mut png = Vec::new();
-    big.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    big.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
     let reading = pipeline().read_numbers(&png).unwrap();
-    let best = reading.detections.iter().find(|d| d.number == "2001").expect("2001 read");
+    let best = reading
+        .detections
+        .iter()
+        .find(|d| d.number == "2001")
+        .expect("2001 read");
     // labels.json boxes 2001 at x 449, y 211, w 29, h 15 in the original: the read box must
     // cover the centre of that box, 4x.
     let (cx, cy) = (4 * (449 + 29 / 2), 4 * (211 + 15 / 2));
     let b = best.bbox;
-    assert!(b.x <= cx && cx <= b.x + b.w && b.y <= cy && cy <= b.y + b.h, "{b:?}");
+    assert!(
+        b.x <= cx && cx <= b.x + b.w && b.y <= cy && cy <= b.y + b.h,
+        "{b:?}"
+    );
 }
 
 fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -174,7 +252,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

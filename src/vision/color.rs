@@ -20,13 +20,23 @@ pub fn background_color(image: &RgbImage, area: PixelBox) -> Option<Color> {
     if x0 >= x1 || y0 >= y1 {
         return None;
     }
-    let pixels: Vec<[u8; 3]> =
-        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).map(|(x, y)| image.get_pixel(x, y).0).collect();
+    let pixels: Vec<[u8; 3]> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .map(|(x, y)| image.get_pixel(x, y).0)
+        .collect();
     let threshold = otsu(pixels.iter().map(|p| luma(*p)));
-    let (dark, light): (Vec<[u8; 3]>, Vec<[u8; 3]>) = pixels.iter().partition(|p| luma(**p) <= threshold);
-    let background = if light.len() >= dark.len() { light } else { dark };
+    let (dark, light): (Vec<[u8; 3]>, Vec<[u8; 3]>) =
+        pixels.iter().partition(|p| luma(**p) <= threshold);
+    let background = if light.len() >= dark.len() {
+        light
+    } else {
+        dark
+    };
     let rgb = mean(&background)?;
-    Some(Color { name: name_of(rgb).to_string(), rgb })
+    Some(Color {
+        name: name_of(rgb).to_string(),
+        rgb,
+    })
 }
 
 fn luma([r, g, b]: [u8; 3]) -> u8 {
@@ -40,7 +50,11 @@ fn otsu(values: impl Iterator<Item = u8>) -> u8 {
         histogram[v as usize] += 1;
     }
     let total: u64 = histogram.iter().sum();
-    let sum_all: f64 = histogram.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum();
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(v, &n)| v as f64 * n as f64)
+        .sum();
     let (mut below, mut sum_below, mut best, mut best_between) = (0u64, 0f64, 0u8, -1f64);
     for (v, &n) in histogram.iter().enumerate() {
         below += n;
@@ -75,7 +89,11 @@ fn mean(pixels: &[[u8; 3]]) -> Option<[u8; 3]> {
 
 /// A coarse color name people use for bibs and plates.
 pub fn name_of([r, g, b]: [u8; 3]) -> &'static str {
-    let (r, g, b) = (f32::from(r) / 255.0, f32::from(g) / 255.0, f32::from(b) / 255.0);
+    let (r, g, b) = (
+        f32::from(r) / 255.0,
+        f32::from(g) / 255.0,
+        f32::from(b) / 255.0,
+    );
     let max = r.max(g).max(b);
     let min = r.min(g).min(b);
     let chroma = max - min;
@@ -136,7 +154,16 @@ mod tests {
                 image.put_pixel(x, y, image::Rgb([10, 10, 10]));
             }
         }
-        let color = background_color(&image, PixelBox { x: 10, y: 5, w: 40, h: 20 }).unwrap();
+        let color = background_color(
+            &image,
+            PixelBox {
+                x: 10,
+                y: 5,
+                w: 40,
+                h: 20,
+            },
+        )
+        .unwrap();
         assert_eq!(color.name, "yellow");
         assert_eq!(color.rgb, [240, 210, 20]);
     }

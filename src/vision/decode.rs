@@ -44,12 +44,6 @@ impl Photo {
             self.height as f32 / self.image.height() as f32,
         )
     }
-
-    /// Wraps an upright image that is already at working size (tests, callers with pixels).
-    pub fn from_rgb(image: RgbImage) -> Photo {
-        let (width, height) = image.dimensions();
-        Photo { image: shrink_to_working_size(image), width, height }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,9 +88,8 @@ pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
         Format::Jpeg => decode_jpeg(bytes),
         Format::Png | Format::WebP => decode_with_image(bytes, format),
     });
-    let (image, orientation) = decoded.unwrap_or_else(|_| {
-        Err(corrupt(format, "the decoder gave up on it".to_string()))
-    })?;
+    let (image, orientation) = decoded
+        .unwrap_or_else(|_| Err(corrupt(format, "the decoder gave up on it".to_string())))?;
     let (width, height) = match orientation {
         Orientation::Rotate90
         | Orientation::Rotate270
@@ -106,7 +99,11 @@ pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
     };
     let mut upright = DynamicImage::ImageRgb8(image.pixels);
     upright.apply_orientation(orientation);
-    Ok(Photo { image: shrink_to_working_size(upright.into_rgb8()), width, height })
+    Ok(Photo {
+        image: shrink_to_working_size(upright.into_rgb8()),
+        width,
+        height,
+    })
 }
 
 /// Pixels decoded at some scale, and the size of the stored (not yet oriented) original.
@@ -116,7 +113,10 @@ struct Decoded {
 }
 
 fn corrupt(format: Format, reason: String) -> VisionError {
-    VisionError::Corrupt { format: format.name(), reason }
+    VisionError::Corrupt {
+        format: format.name(),
+        reason,
+    }
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), VisionError> {
@@ -125,7 +125,11 @@ fn check_dimensions(width: u32, height: u32) -> Result<(), VisionError> {
         return Err(VisionError::Empty);
     }
     if w * h > MAX_MEGAPIXELS * 1_000_000 {
-        return Err(VisionError::TooLarge { width: w, height: h, limit_megapixels: MAX_MEGAPIXELS });
+        return Err(VisionError::TooLarge {
+            width: w,
+            height: h,
+            limit_megapixels: MAX_MEGAPIXELS,
+        });
     }
     Ok(())
 }
@@ -134,20 +138,27 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     let fail = |e: jpeg_decoder::Error| corrupt(Format::Jpeg, e.to_string());
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.read_info().map_err(fail)?;
-    let info = decoder.info().ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_dimensions(width, height)?;
     // Ask for the smallest DCT scale that still covers the working size.
     let (req_w, req_h) = working_size(width, height);
     let (out_w, out_h) = decoder.scale(req_w as u16, req_h as u16).map_err(fail)?;
     let data = decoder.decode().map_err(fail)?;
-    let info = decoder.info().ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
     let (out_w, out_h) = (u32::from(out_w), u32::from(out_h));
     let rgb: Vec<u8> = match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => data,
         jpeg_decoder::PixelFormat::L8 => data.iter().flat_map(|&l| [l, l, l]).collect(),
         // 16-bit samples come big-endian: keep the high byte.
-        jpeg_decoder::PixelFormat::L16 => data.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
+        jpeg_decoder::PixelFormat::L16 => data
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0]])
+            .collect(),
         jpeg_decoder::PixelFormat::CMYK32 => data
             .chunks_exact(4)
             .flat_map(|p| {
@@ -162,12 +173,22 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
         .exif_data()
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
-    Ok((Decoded { pixels, original: (width, height) }, orientation))
+    Ok((
+        Decoded {
+            pixels,
+            original: (width, height),
+        },
+        orientation,
+    ))
 }
 
 fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientation), VisionError> {
     let fail = |e: image::ImageError| corrupt(format, e.to_string());
-    let image_format = if format == Format::Png { ImageFormat::Png } else { ImageFormat::WebP };
+    let image_format = if format == Format::Png {
+        ImageFormat::Png
+    } else {
+        ImageFormat::WebP
+    };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     // Our own size check below gives the clear error; image's limits would call a bomb corrupt.
     reader.no_limits();
@@ -175,8 +196,16 @@ fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientati
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let pixels = DynamicImage::from_decoder(decoder).map_err(fail)?.into_rgb8();
-    Ok((Decoded { pixels, original: (width, height) }, orientation))
+    let pixels = DynamicImage::from_decoder(decoder)
+        .map_err(fail)?
+        .into_rgb8();
+    Ok((
+        Decoded {
+            pixels,
+            original: (width, height),
+        },
+        orientation,
+    ))
 }
 
 /// The size of the working copy of a `width` x `height` photo: never larger than the photo.
@@ -222,7 +251,10 @@ mod tests {
 
     #[test]
     fn refuses_bombs_before_decoding() {
-        assert!(matches!(check_dimensions(100_000, 100_000), Err(VisionError::TooLarge { .. })));
+        assert!(matches!(
+            check_dimensions(100_000, 100_000),
+            Err(VisionError::TooLarge { .. })
+        ));
         assert_eq!(check_dimensions(0, 10), Err(VisionError::Empty));
         assert_eq!(check_dimensions(8000, 6000), Ok(()));
     }

@@ -51,7 +51,10 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
             // A tile larger than the photo keeps 0s around it: the mean color once normalized.
             let mut input = Array4::<f32>::zeros((1, 3, DETECTION_TILE, DETECTION_TILE));
             let area = RotatedRect {
-                center: ((tx as f32 + tw as f32 / 2.0) * sx, (ty as f32 + th as f32 / 2.0) * sy),
+                center: (
+                    (tx as f32 + tw as f32 / 2.0) * sx,
+                    (ty as f32 + th as f32 / 2.0) * sy,
+                ),
                 axis: (1.0, 0.0),
                 half_width: tw as f32 / 2.0 * sx,
                 half_height: th as f32 / 2.0 * sy,
@@ -63,7 +66,10 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
                 .and_then(|plain| plain.as_slice::<f32>())
                 .map_err(VisionError::model)?;
             if tile.len() != DETECTION_TILE * DETECTION_TILE {
-                return Err(VisionError::Model(format!("detector output shape {:?}", output.shape())));
+                return Err(VisionError::Model(format!(
+                    "detector output shape {:?}",
+                    output.shape()
+                )));
             }
             for y in 0..th {
                 let row = &tile[y * DETECTION_TILE..][..tw];
@@ -75,7 +81,10 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
     }
     Ok(text_blobs(&map, dw, dh)
         .into_iter()
-        .map(|region| Region { rect: region.rect.scaled(sx, sy), ..region })
+        .map(|region| Region {
+            rect: region.rect.scaled(sx, sy),
+            ..region
+        })
         .collect())
 }
 
@@ -86,12 +95,18 @@ fn tile_starts(length: usize) -> Vec<usize> {
         return vec![0];
     }
     let count = (length - TILE_OVERLAP).div_ceil(DETECTION_TILE - TILE_OVERLAP);
-    (0..count).map(|i| (i * (length - DETECTION_TILE) + (count - 1) / 2) / (count - 1)).collect()
+    (0..count)
+        .map(|i| (i * (length - DETECTION_TILE) + (count - 1) / 2) / (count - 1))
+        .collect()
 }
 
 /// PaddleOCR's detector normalization, on channels in BGR order (it was trained on OpenCV's).
 fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
-    [(b / 255.0 - 0.485) / 0.229, (g / 255.0 - 0.456) / 0.224, (r / 255.0 - 0.406) / 0.225]
+    [
+        (b / 255.0 - 0.485) / 0.229,
+        (g / 255.0 - 0.456) / 0.224,
+        (r / 255.0 - 0.406) / 0.225,
+    ]
 }
 
 /// The photo's size for the detector: longest side DETECTION_LONG_SIDE. 1280, not PaddleOCR's
@@ -118,7 +133,16 @@ fn text_blobs(probabilities: &[f32], width: usize, height: usize) -> Vec<Region>
         while let Some(i) = stack.pop() {
             pixels.push(i);
             let (x, y) = ((i % width) as isize, (i / width) as isize);
-            for (dx, dy) in [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+            for (dx, dy) in [
+                (-1, -1),
+                (0, -1),
+                (1, -1),
+                (-1, 0),
+                (1, 0),
+                (-1, 1),
+                (0, 1),
+                (1, 1),
+            ] {
                 let (nx, ny) = (x + dx, y + dy);
                 if nx < 0 || ny < 0 || nx >= width as isize || ny >= height as isize {
                     continue;
@@ -202,7 +226,10 @@ mod tests {
         assert_eq!(regions.len(), 1);
         let r = &regions[0];
         // 20x4 core grown by 20*4*2.0/48 = 3.33 px on each side.
-        assert!((r.rect.width() - 26.667).abs() < 1e-3 && (r.rect.height() - 10.667).abs() < 1e-3, "{r:?}");
+        assert!(
+            (r.rect.width() - 26.667).abs() < 1e-3 && (r.rect.height() - 10.667).abs() < 1e-3,
+            "{r:?}"
+        );
         assert!((r.score - 0.9).abs() < 1e-6);
     }
 }

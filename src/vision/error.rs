@@ -7,9 +7,16 @@ pub enum VisionError {
     /// The bytes are not a format we decode.
     UnsupportedFormat,
     /// The file claims to be an image of a known format but cannot be decoded.
-    Corrupt { format: &'static str, reason: String },
+    Corrupt {
+        format: &'static str,
+        reason: String,
+    },
     /// Declared dimensions above the limit: refused before decoding (decompression bombs).
-    TooLarge { width: u64, height: u64, limit_megapixels: u64 },
+    TooLarge {
+        width: u64,
+        height: u64,
+        limit_megapixels: u64,
+    },
     /// A zero-sized image: nothing to read.
     Empty,
     /// A model could not be loaded or run (a bug or a bad model file, not a bad photo).
@@ -23,7 +30,11 @@ impl fmt::Display for VisionError {
             VisionError::Corrupt { format, reason } => {
                 write!(f, "the {format} is truncated or corrupt: {reason}")
             }
-            VisionError::TooLarge { width, height, limit_megapixels } => write!(
+            VisionError::TooLarge {
+                width,
+                height,
+                limit_megapixels,
+            } => write!(
                 f,
                 "image too large: {width}x{height} pixels (limit {limit_megapixels} megapixels)"
             ),

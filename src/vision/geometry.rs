@@ -32,11 +32,19 @@ impl RotatedRect {
         let (dx, dy) = self.down();
         let along = (u - 0.5) * self.width();
         let across = (v - 0.5) * self.height();
-        (self.center.0 + along * ax + across * dx, self.center.1 + along * ay + across * dy)
+        (
+            self.center.0 + along * ax + across * dx,
+            self.center.1 + along * ay + across * dy,
+        )
     }
 
     pub fn corners(&self) -> [(f32, f32); 4] {
-        [self.point_at(0.0, 0.0), self.point_at(1.0, 0.0), self.point_at(1.0, 1.0), self.point_at(0.0, 1.0)]
+        [
+            self.point_at(0.0, 0.0),
+            self.point_at(1.0, 0.0),
+            self.point_at(1.0, 1.0),
+            self.point_at(0.0, 1.0),
+        ]
     }
 
     /// Grows every side outward by `distance`.
@@ -76,7 +84,12 @@ impl RotatedRect {
         let clip = |v: f32, max: u32| v.round().clamp(0.0, max as f32) as u32;
         let (x0, y0) = (clip(x0, width), clip(y0, height));
         let (x1, y1) = (clip(x1, width), clip(y1, height));
-        PixelBox { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }
+        PixelBox {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
     }
 
     /// The smallest rectangle holding all `points` (rotating calipers over their convex hull),
@@ -134,7 +147,10 @@ impl RotatedRect {
             }
         };
         if turned.axis.0 < 0.0 {
-            RotatedRect { axis: (-turned.axis.0, -turned.axis.1), ..turned }
+            RotatedRect {
+                axis: (-turned.axis.0, -turned.axis.1),
+                ..turned
+            }
         } else {
             turned
         }
@@ -156,7 +172,9 @@ fn convex_hull(points: &[(f32, f32)]) -> Vec<(f32, f32)> {
     for pass in [pts.clone(), pts.iter().rev().copied().collect()] {
         let start = hull.len();
         for p in pass {
-            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
+            {
                 hull.pop();
             }
             hull.push(p);
@@ -172,7 +190,13 @@ mod tests {
 
     #[test]
     fn encloses_an_axis_aligned_block() {
-        let points = [(10.0, 20.0), (50.0, 20.0), (50.0, 30.0), (10.0, 30.0), (30.0, 25.0)];
+        let points = [
+            (10.0, 20.0),
+            (50.0, 20.0),
+            (50.0, 30.0),
+            (10.0, 30.0),
+            (30.0, 25.0),
+        ];
         let rect = RotatedRect::enclosing(&points).unwrap();
         assert!((rect.width() - 40.0).abs() < 1e-3 && (rect.height() - 10.0).abs() < 1e-3);
         assert!((rect.center.0 - 30.0).abs() < 1e-3 && (rect.center.1 - 25.0).abs() < 1e-3);
@@ -186,7 +210,12 @@ mod tests {
         // A 40x10 block tilted by 10 degrees.
         let (c, s) = (10f32.to_radians().cos(), 10f32.to_radians().sin());
         let rot = |x: f32, y: f32| (100.0 + x * c - y * s, 100.0 + x * s + y * c);
-        let points = [rot(-20.0, -5.0), rot(20.0, -5.0), rot(20.0, 5.0), rot(-20.0, 5.0)];
+        let points = [
+            rot(-20.0, -5.0),
+            rot(20.0, -5.0),
+            rot(20.0, 5.0),
+            rot(-20.0, 5.0),
+        ];
         let rect = RotatedRect::enclosing(&points).unwrap();
         assert!((rect.width() - 40.0).abs() < 1e-2, "{rect:?}");
         assert!((rect.axis.1 - s).abs() < 1e-3, "{rect:?}");

@@ -23,11 +23,15 @@ pub type Plan = Arc<TypedRunnableModel>;
 pub const DETECTION_TILE: usize = 672;
 
 pub fn load_detector(bytes: &[u8]) -> Result<Plan, VisionError> {
-    load(bytes, |_| Ok(f32::fact([1, 3, DETECTION_TILE, DETECTION_TILE]).into()))
+    load(bytes, |_| {
+        Ok(f32::fact([1, 3, DETECTION_TILE, DETECTION_TILE]).into())
+    })
 }
 
 pub fn load_recognizer(bytes: &[u8]) -> Result<Plan, VisionError> {
-    load(bytes, |_| Ok(f32::fact([1, 3, RECOGNITION_HEIGHT, RECOGNITION_WIDTH]).into()))
+    load(bytes, |_| {
+        Ok(f32::fact([1, 3, RECOGNITION_HEIGHT, RECOGNITION_WIDTH]).into())
+    })
 }
 
 fn load(
@@ -36,8 +40,9 @@ fn load(
 ) -> Result<Plan, VisionError> {
     let build = || -> TractResult<Plan> {
         // Files rewritten by onnx tooling keep symbolic shapes tract cannot unify: ignore them.
-        let mut model =
-            tract_onnx::onnx().with_ignore_value_info(true).model_for_read(&mut Cursor::new(bytes))?;
+        let mut model = tract_onnx::onnx()
+            .with_ignore_value_info(true)
+            .model_for_read(&mut Cursor::new(bytes))?;
         let fact = input(&model)?;
         model.set_input_fact(0, fact)?;
         model.into_optimized()?.into_runnable()
@@ -47,7 +52,12 @@ fn load(
 
 /// Runs a plan on one input, returning its first output.
 pub fn run(plan: &Plan, input: Tensor) -> Result<Arc<Tensor>, VisionError> {
-    let outputs = plan.run(tvec!(input.into_tvalue())).map_err(VisionError::model)?;
-    let first = outputs.into_iter().next().ok_or_else(|| VisionError::Model("no output".into()))?;
+    let outputs = plan
+        .run(tvec!(input.into_tvalue()))
+        .map_err(VisionError::model)?;
+    let first = outputs
+        .into_iter()
+        .next()
+        .ok_or_else(|| VisionError::Model("no output".into()))?;
     Ok(first.into_arc_tensor())
 }

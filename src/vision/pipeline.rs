@@ -57,7 +57,10 @@ impl Pipeline {
                     w: (b.w as f32 / sx).ceil() as u32,
                     h: (b.h as f32 / sy).ceil() as u32,
                 };
-                Detection { color: background_color(&photo.image, working), ..d }
+                Detection {
+                    color: background_color(&photo.image, working),
+                    ..d
+                }
             })
             .collect();
         PhotoReading::from_detections(colored)

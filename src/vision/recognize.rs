@@ -36,20 +36,34 @@ pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detect
         let width = line_width(&rect);
         // Zeros are mid-gray after normalization: PaddleOCR pads short lines the same way.
         let mut input = Array4::<f32>::zeros((1, 3, RECOGNITION_HEIGHT, RECOGNITION_WIDTH));
-        sample_into(&mut input, &photo.image, &rect, width, RECOGNITION_HEIGHT, normalize);
+        sample_into(
+            &mut input,
+            &photo.image,
+            &rect,
+            width,
+            RECOGNITION_HEIGHT,
+            normalize,
+        );
         let output = run(plan, input.into_tensor())?;
         let shape = output.shape();
         if shape.len() != 3 || shape[2] != ALPHABET.len() + 1 {
-            return Err(VisionError::Model(format!("recognizer output shape {shape:?}")));
+            return Err(VisionError::Model(format!(
+                "recognizer output shape {shape:?}"
+            )));
         }
-        let flat = output.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>()).map_err(VisionError::model)?;
+        let flat = output
+            .try_as_plain_ram()
+            .and_then(|plain| plain.as_slice::<f32>())
+            .map_err(VisionError::model)?;
         let rows: Vec<&[f32]> = flat.chunks_exact(shape[2]).collect();
         let glyphs = ctc_greedy(&rows);
         if let Some((number, confidence)) = number_in(&glyphs) {
             detections.push(Detection {
                 number,
                 confidence,
-                bbox: rect.scaled(sx, sy).bounding_box(photo.width(), photo.height()),
+                bbox: rect
+                    .scaled(sx, sy)
+                    .bounding_box(photo.width(), photo.height()),
                 color: None,
             });
         }
@@ -79,7 +93,10 @@ fn ctc_greedy(steps: &[&[f32]]) -> Vec<Glyph> {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap_or((0, &0.0));
         if class != 0 && class != previous {
-            glyphs.push(Glyph { character: ALPHABET[class - 1], probability });
+            glyphs.push(Glyph {
+                character: ALPHABET[class - 1],
+                probability,
+            });
         }
         previous = class;
     }
@@ -89,7 +106,10 @@ fn ctc_greedy(steps: &[&[f32]]) -> Vec<Glyph> {
 /// The race number a read line holds, with its confidence (the mean character probability):
 /// the whole line must be 1 to MAX_DIGITS digits. A line with letters is a word ("10K", "RUN").
 fn number_in(glyphs: &[Glyph]) -> Option<(String, f32)> {
-    if glyphs.is_empty() || glyphs.len() > MAX_DIGITS || !glyphs.iter().all(|g| g.character.is_ascii_digit()) {
+    if glyphs.is_empty()
+        || glyphs.len() > MAX_DIGITS
+        || !glyphs.iter().all(|g| g.character.is_ascii_digit())
+    {
         return None;
     }
     let confidence = glyphs.iter().map(|g| g.probability).sum::<f32>() / glyphs.len() as f32;
@@ -110,7 +130,12 @@ mod tests {
     use super::*;
 
     fn glyphs(text: &str, p: f32) -> Vec<Glyph> {
-        text.bytes().map(|c| Glyph { character: c, probability: p }).collect()
+        text.bytes()
+            .map(|c| Glyph {
+                character: c,
+                probability: p,
+            })
+            .collect()
     }
 
     #[test]
@@ -123,13 +148,19 @@ mod tests {
         // "3", "3", blank, "3", "8" reads "338".
         let rows = [one_hot(4), one_hot(4), one_hot(0), one_hot(4), one_hot(9)];
         let rows: Vec<&[f32]> = rows.iter().map(|r| r.as_slice()).collect();
-        let text: String = ctc_greedy(&rows).iter().map(|g| g.character as char).collect();
+        let text: String = ctc_greedy(&rows)
+            .iter()
+            .map(|g| g.character as char)
+            .collect();
         assert_eq!(text, "338");
     }
 
     #[test]
     fn keeps_plausible_numbers_only() {
-        assert_eq!(number_in(&glyphs("3638", 0.9)), Some(("3638".to_string(), 0.9)));
+        assert_eq!(
+            number_in(&glyphs("3638", 0.9)),
+            Some(("3638".to_string(), 0.9))
+        );
         assert_eq!(number_in(&glyphs("3638", 0.5)), None);
         assert_eq!(number_in(&glyphs("1234567", 0.9)), None);
         assert_eq!(number_in(&glyphs("10K", 0.9)), None);

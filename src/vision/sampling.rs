@@ -52,9 +52,18 @@ fn bilinear(image: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     let (w, h) = (image.width() as i64, image.height() as i64);
     let (x0, y0) = (x.floor(), y.floor());
     let (fx, fy) = (x - x0, y - y0);
-    let at = |xi: i64, yi: i64| image.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32).0;
+    let at = |xi: i64, yi: i64| {
+        image
+            .get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32)
+            .0
+    };
     let (xi, yi) = (x0 as i64, y0 as i64);
-    let (p00, p10, p01, p11) = (at(xi, yi), at(xi + 1, yi), at(xi, yi + 1), at(xi + 1, yi + 1));
+    let (p00, p10, p01, p11) = (
+        at(xi, yi),
+        at(xi + 1, yi),
+        at(xi, yi + 1),
+        at(xi + 1, yi + 1),
+    );
     let mut out = [0f32; 3];
     for c in 0..3 {
         let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p10[c]) * fx;
