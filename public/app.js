@@ -9,7 +9,12 @@ import { Uploads } from "./uploads.js";
 
 const $ = (id) => document.getElementById(id);
 // Kept in this browser so a reload reopens the same event; the API token stays on this device.
-const saved = { eventId: "finishline.eventId", apiToken: "finishline.apiToken", subscribeToken: "finishline.subscribeToken", recent: "finishline.recentEvents" };
+const saved = {
+  eventId: "finishline.eventId",
+  apiToken: "finishline.apiToken",
+  subscribeToken: "finishline.subscribeToken",
+  recent: "finishline.recentEvents",
+};
 const RECENT_EVENTS = 10;
 const STATUS_REFRESH_MS = 250;
 
@@ -28,9 +33,17 @@ async function openEvent(eventId) {
   localStorage.setItem(saved.subscribeToken, tokens.subscribeToken);
   remember(eventId);
   api = new Api(eventId, tokens);
-  grid = new PhotoGrid($("photo-grid"), (photoId) => api.imageUrl(photoId));
-  grid.clear();
-  uploads = new Uploads({ api, grid, onAccepted, onSummary: (text) => ($("upload-summary").textContent = text) });
+  // A new list, so the previous event's unfinished uploads update a grid no longer shown.
+  const list = $("photo-grid").cloneNode(false);
+  $("photo-grid").replaceWith(list);
+  grid = new PhotoGrid(list, (photoId) => api.imageUrl(photoId));
+  const mine = new Uploads({
+    api,
+    grid,
+    onSent: refreshStatus,
+    onSummary: (text) => uploads === mine && ($("upload-summary").textContent = text),
+  });
+  uploads = mine;
   $("upload-summary").textContent = "";
   $("find-results").replaceChildren();
   $("find-summary").textContent = "";
@@ -38,6 +51,7 @@ async function openEvent(eventId) {
   $("photos-heading").textContent = `Photos of ${eventId}`;
   try {
     const status = await loadState();
+    if (api.eventId !== eventId) return; // another event was opened meanwhile
     socket = new LiveSocket({ urlFor: (since) => api.socketUrl(since), onFrame, onState: showConnection });
     socket.start(status.lastSeq);
   } catch (e) {
@@ -71,12 +85,6 @@ function onFrame(frame) {
     showProgress(frame.data.processedPhotos, frame.data.totalPhotos);
   }
   if (frame.event.startsWith("event:")) refreshStatus();
-}
-
-async function onAccepted(photoId, httpStatus) {
-  // 200: this photo was uploaded and processed before; its frames are long past.
-  grid.applyView(httpStatus === 200 ? await api.photo(photoId) : { photoId, status: "queued", stage: null });
-  refreshStatus();
 }
 
 /** Coalesces the status reads that a burst of frames or uploads asks for. */

@@ -18,11 +18,6 @@ export class PhotoGrid {
     this.photos = new Map();
   }
 
-  clear() {
-    this.photos.clear();
-    this.list.replaceChildren();
-  }
-
   /** A photo being uploaded from this page. */
   setUpload(photoId, upload) {
     const photo = this.get(photoId);

@@ -6,10 +6,11 @@ import { photoIdFor, photoType } from "./api.js";
 const PARALLEL_UPLOADS = 3;
 
 export class Uploads {
-  constructor({ api, grid, onAccepted, onSummary }) {
+  /** `onSent()` after each accepted upload, `onSummary(text)` when the counts change. */
+  constructor({ api, grid, onSent, onSummary }) {
     this.api = api;
     this.grid = grid;
-    this.onAccepted = onAccepted;
+    this.onSent = onSent;
     this.onSummary = onSummary;
     this.counts = { waiting: 0, sent: 0, failed: 0, skipped: 0 };
     this.queue = [];
@@ -40,7 +41,11 @@ export class Uploads {
     try {
       const { status, body } = await this.api.upload(file, photoId, contentType, progress);
       outcome = status === 200 || status === 202 ? null : body.error ?? `answered ${status}`;
-      if (!outcome) await this.onAccepted(photoId, status);
+      if (!outcome) {
+        // 200: uploaded and processed before; its frames are long past, so ask for its state.
+        this.grid.applyView(status === 200 ? await this.api.photo(photoId) : { photoId, status: "queued", stage: null });
+        this.onSent();
+      }
     } catch (e) {
       outcome = e.message;
     }
