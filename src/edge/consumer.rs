@@ -5,7 +5,7 @@
 //! Anything else that goes wrong (storage, the room unreachable) is retried, and after the
 //! last retry the dead letter queue's consumer marks the photo failed.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
@@ -35,7 +35,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
     let faults = FaultSwitch::from_env(&env);
     for message in batch.messages()? {
         let started = Date::now().as_millis();
-        let job = Job { env: &env, job: message.body(), faults: &faults };
+        let job = Job { env: &env, job: message.body(), faults: &faults, stage_ms: Cell::default(), model_load_ms: Cell::default() };
         let outcome = if dead_letters {
             job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await.map(|()| "failed")
         } else {
@@ -60,6 +60,9 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             photo_id: Some(photo_id.clone()),
             outcome: outcome.into(),
             duration_ms: Date::now().as_millis().saturating_sub(started),
+            stage_ms: job.stage_ms.take().map(Into::into),
+            model_load_ms: job.model_load_ms.take(),
+            wasm_memory_bytes: Some(wasm_memory_bytes()),
             ..Default::default()
         };
         worker::console_log!("{}", line.to_json());
@@ -72,6 +75,10 @@ struct Job<'a> {
     env: &'a Env,
     job: &'a PhotoJob,
     faults: &'a FaultSwitch,
+    /// Milliseconds of decode, detection, ocr and color, when every stage ran (for the log).
+    stage_ms: Cell<Option<[f64; 4]>>,
+    /// Milliseconds spent loading the models, when this job loaded them (for the log).
+    model_load_ms: Cell<Option<u64>>,
 }
 
 impl Job<'_> {
@@ -99,22 +106,40 @@ impl Job<'_> {
     /// Runs the stages in order, reporting each as it finishes. The outer error is a
     /// reporting failure (retry); the inner one is the photo's own failure.
     async fn run_stages(&self, attempt: u32, bytes: &[u8]) -> Result<std::result::Result<PhotoReading, VisionError>> {
+        // Stage times are compute only (the reports' awaits are outside them). Date::now()
+        // advances only across I/O in production (Spectre mitigation); in local workerd it is
+        // real time, which is what scripts/bench-worker.mjs measures.
+        let loading = PIPELINE.with(|cell| cell.get().is_none());
+        let t = now();
         let pipeline = pipeline()?;
+        if loading {
+            self.model_load_ms.set(Some(now().saturating_sub(t)));
+        }
+        let mut ms = [0.0; 4];
+        let t = now();
         let photo = match pipeline.decode(bytes) {
             Ok(photo) => photo,
             Err(e) => return Ok(Err(e)),
         };
+        ms[0] = since(t);
+        let t = now();
         let regions = match pipeline.detect(&photo) {
             Ok(regions) => regions,
             Err(e) => return Ok(Err(e)),
         };
+        ms[1] = since(t);
         self.report(attempt, Report::Progress { stage: Stage::Detection }).await?;
+        let t = now();
         let detections = match pipeline.read(&photo, &regions) {
             Ok(detections) => detections,
             Err(e) => return Ok(Err(e)),
         };
+        ms[2] = since(t);
         self.report(attempt, Report::Progress { stage: Stage::Ocr }).await?;
+        let t = now();
         let reading = pipeline.color(&photo, detections);
+        ms[3] = since(t);
+        self.stage_ms.set(Some(ms));
         self.report(attempt, Report::Progress { stage: Stage::Color }).await?;
         Ok(Ok(reading))
     }
@@ -130,6 +155,19 @@ impl Job<'_> {
         RoomClient::new(self.env, &self.job.event_id)?.report(&report).await?;
         self.faults.maybe_fail("after reporting")
     }
+}
+
+fn now() -> u64 {
+    Date::now().as_millis()
+}
+
+fn since(t: u64) -> f64 {
+    now().saturating_sub(t) as f64
+}
+
+/// The wasm linear memory's size in bytes: it never shrinks, so this is the high-water mark.
+fn wasm_memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65536
 }
 
 /// Test-only fault injection: with `FAULT_RATE` set (0 to 1), each report fails at that rate

@@ -23,6 +23,32 @@ pub struct LogLine {
     /// `ok`, `refused`, `error` for requests; `completed`, `failed`, `retry` for jobs.
     pub outcome: String,
     pub duration_ms: u64,
+    /// Jobs: milliseconds spent in each vision stage (compute only, not the reports between).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_ms: Option<StageMs>,
+    /// Jobs: milliseconds this job spent loading the models (only the isolate's first job).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_load_ms: Option<u64>,
+    /// Jobs: the wasm linear memory's size after the job, in bytes; it never shrinks, so this
+    /// is the isolate's high-water mark so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasm_memory_bytes: Option<u64>,
+}
+
+/// Per-stage milliseconds of one photo, as `finishline scan` prints them natively.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageMs {
+    pub decode: f64,
+    pub detection: f64,
+    pub ocr: f64,
+    pub color: f64,
+}
+
+impl From<[f64; 4]> for StageMs {
+    /// decode, detection, ocr, color, in pipeline order.
+    fn from([decode, detection, ocr, color]: [f64; 4]) -> StageMs {
+        StageMs { decode, detection, ocr, color }
+    }
 }
 
 impl LogLine {
@@ -50,6 +76,25 @@ mod tests {
         assert_eq!(
             line.to_json(),
             r#"{"kind":"request","requestId":"req_1","eventId":"e1","route":"GET /events/e1/ws","status":101,"outcome":"ok","durationMs":3}"#
+        );
+    }
+
+    #[test]
+    fn a_job_line_carries_stage_times_and_wasm_memory() {
+        let line = LogLine {
+            kind: "job",
+            request_id: "req_2".into(),
+            photo_id: Some("p1".into()),
+            outcome: "completed".into(),
+            duration_ms: 1900,
+            stage_ms: Some([12.0, 1500.0, 300.0, 1.5].into()),
+            model_load_ms: Some(2700),
+            wasm_memory_bytes: Some(50 * 65536),
+            ..Default::default()
+        };
+        assert_eq!(
+            line.to_json(),
+            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelLoadMs":2700,"wasmMemoryBytes":3276800}"#
         );
     }
 }

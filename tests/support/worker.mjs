@@ -10,8 +10,12 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** The API token the tests' Worker requires for writes (like .dev.vars does for `npm start`). */
 export const TEST_API_TOKEN = "test-api-token";
 
-/** Starts the Worker; `vars` are extra bindings, over the default API_TOKEN (null removes one). */
-export async function startWorker({ vars = {} } = {}) {
+/**
+ * Starts the Worker; `vars` are extra bindings, over the default API_TOKEN (null removes one).
+ * `handleRuntimeStdio(stdout, stderr)`, when given, receives workerd's output (the Worker's
+ * console lines) instead of this process's stdout and stderr.
+ */
+export async function startWorker({ vars = {}, handleRuntimeStdio } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
   const mf = new Miniflare({
     ...workerOptions,
@@ -26,6 +30,7 @@ export async function startWorker({ vars = {} } = {}) {
     port: 0,
     cf: false,
     ...(process.env.MF_LOG ? { log: new Log(LogLevel[process.env.MF_LOG]) } : {}),
+    ...(handleRuntimeStdio ? { handleRuntimeStdio } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { mf, url, dispose: () => mf.dispose() };
