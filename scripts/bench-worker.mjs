@@ -1,0 +1,213 @@
+// The vision pipeline in wasm, in workerd, side by side with native: per-stage latency, wasm
+// memory, model load time and the Worker bundle's gzip size, printed as one table.
+//
+//   npm run bench                               # builds the Worker, then this
+//   node scripts/bench-worker.mjs [--photos N] [--no-native]
+//
+// Starts the built Worker (build/) in workerd through Miniflare as the tests do, uploads one
+// photo at a time and reads each job's log line (stageMs, modelLoadMs, wasmMemoryBytes):
+//   1. a small warm-up photo (the isolate's first job: loads the models),
+//   2. a 12-megapixel JPEG (the wasm memory after it is the isolate's high-water mark with it),
+//   3. N real photos (default 20) spread over ../shared/data/rbnr/set1 and set2, read in place,
+//   4. the 12-megapixel JPEG again (warm).
+// Then the native release CLI (`finishline scan`, as scripts/bench.sh runs it) on the same files,
+// and the wasm/native ratio per stage. The 12 MP and warm-up photos are made with Python Pillow
+// in a temporary directory (upscaled from an RBNR photo as scripts/bench.sh does), never in the
+// repository. Run it on an otherwise idle machine: both sides share its cores.
+//
+// Stage times are Date.now() in local workerd, i.e. real time with 1 ms resolution (in
+// production, Workers' clock advances only across I/O, so the same log fields read ~0 there).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { gzipSync } from "node:zlib";
+import { root, startWorker, TEST_API_TOKEN } from "../tests/support/worker.mjs";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const count = Number(option("--photos", 20));
+const native = !args.includes("--no-native");
+const dataDir = process.env.RBNR_DIR ?? path.resolve(root, "../shared/data/rbnr");
+const MB = 1024 * 1024;
+
+// --- inputs -------------------------------------------------------------------------------
+const all = ["set1", "set2"].flatMap((set) =>
+  readdirSync(path.join(dataDir, set))
+    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+    .sort()
+    .map((f) => path.join(dataDir, set, f)),
+);
+const photos = Array.from({ length: Math.min(count, all.length) }, (_, i) => all[Math.floor((i * all.length) / Math.min(count, all.length))]);
+
+const tmp = mkdtempSync(path.join(tmpdir(), "finishline-bench-"));
+const big = path.join(tmp, "12mp.jpg");
+const small = path.join(tmp, "warmup.jpg");
+execFileSync("python3", ["-c", `
+import sys
+from PIL import Image
+src = Image.open(sys.argv[1]).convert("RGB")
+src.resize((4240, 2832), Image.BICUBIC).save(sys.argv[2], quality=90)  # 12.0 MP, as scripts/bench.sh
+src.resize((480, 320), Image.BICUBIC).save(sys.argv[3], quality=90)
+`, path.join(dataDir, "set2/set2_12.JPG"), big, small]);
+
+// --- wasm, in workerd ------------------------------------------------------------------------
+const jobLines = [];
+let waiting = null;
+const worker = await startWorker({
+  handleRuntimeStdio(stdout, stderr) {
+    createInterface({ input: stdout }).on("line", (line) => {
+      const at = line.indexOf('{"kind":"job"');
+      if (at < 0) return;
+      const job = JSON.parse(line.slice(at));
+      jobLines.push(job);
+      if (waiting && job.photoId === waiting.photoId) waiting.resolve(job);
+    });
+    createInterface({ input: stderr }).on("line", (line) => process.env.BENCH_VERBOSE && console.error(line));
+  },
+});
+
+const eventId = `bench-${Date.now()}`;
+/** Uploads one photo and resolves with its job's log line. */
+async function run(file) {
+  const response = await fetch(`${worker.url}/events/${eventId}/photos`, {
+    method: "POST",
+    body: readFileSync(file),
+    headers: { "content-type": "image/jpeg", authorization: `Bearer ${TEST_API_TOKEN}` },
+  });
+  const body = await response.json();
+  if (response.status !== 202) throw new Error(`${file}: upload answered ${response.status} ${JSON.stringify(body)}`);
+  const job = await new Promise((resolve, reject) => {
+    waiting = { photoId: body.photoId, resolve };
+    setTimeout(() => reject(new Error(`${file}: no job line after 300 s`)), 300_000).unref();
+  });
+  if (job.outcome !== "completed" || !job.stageMs) throw new Error(`${file}: job ${JSON.stringify(job)}`);
+  return job;
+}
+
+const load0 = loadavg()[0];
+const started = Date.now();
+let warmup, bigCold, bigWarm;
+const wasmRows = [];
+try {
+  warmup = await run(small);
+  bigCold = await run(big);
+  for (const [i, file] of photos.entries()) {
+    wasmRows.push(await run(file));
+    process.stderr.write(`\rwasm: ${i + 1}/${photos.length} photos`);
+  }
+  process.stderr.write("\n");
+  bigWarm = await run(big);
+} finally {
+  await worker.dispose();
+}
+const wasmSeconds = (Date.now() - started) / 1000;
+
+// --- native ---------------------------------------------------------------------------------
+let nativeRows = [], nativeBig = [], nativeLoadMs, rssModels, rssBig;
+if (native) {
+  execFileSync("cargo", ["build", "--release", "--bin", "finishline"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  const cli = path.join(root, "target/release/finishline");
+  /** Scans files in one process: its JSON lines, wall time and peak RSS (bytes). */
+  const scan = (files) => {
+    const r = spawnSync("/usr/bin/time", ["-f", "peakrss %M", cli, "scan", ...files], { encoding: "utf8", maxBuffer: 64 * MB });
+    const t = Date.now();
+    const rss = Number(/peakrss (\d+)/.exec(r.stderr)?.[1]) * 1024;
+    return { rows: r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)), rss, t };
+  };
+  const t0 = Date.now();
+  const models = scan(["/dev/null"]); // loads the models, reads nothing
+  nativeLoadMs = models.t - t0;
+  rssModels = models.rss;
+  const withBig = scan([small, big, big]);
+  rssBig = withBig.rss;
+  nativeBig = withBig.rows.slice(1);
+  nativeRows = scan(photos).rows;
+  for (const r of [...nativeRows, ...nativeBig]) if (!r.stageMs) throw new Error(`native: ${JSON.stringify(r)}`);
+}
+const load1 = loadavg()[0];
+rmSync(tmp, { recursive: true, force: true });
+
+// --- the table --------------------------------------------------------------------------------
+const stages = ["decode", "detection", "ocr", "color"];
+const total = (s) => stages.reduce((sum, k) => sum + s[k], 0);
+const pick = (rows, k) => rows.map((r) => (k === "total" ? total(r.stageMs) : r.stageMs[k])).sort((a, b) => a - b);
+const median = (v) => (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
+const p90 = (v) => v[Math.min(v.length - 1, Math.ceil(v.length * 0.9) - 1)];
+const ms = (x) => (x === undefined || Number.isNaN(x) ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (a, b) => (native && b >= 1 ? `${(a / b).toFixed(2)}x` : "-");
+const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+
+const wasmFile = path.join(root, "build/index_bg.wasm");
+const jsFile = path.join(root, "build/index.js");
+const wasmGz = gzipSync(readFileSync(wasmFile), { level: 9 }).length;
+const jsGz = gzipSync(readFileSync(jsFile), { level: 9 }).length;
+const bundleGz = wasmGz + jsGz;
+
+/** The wasm module's declared initial memory (static data, embedded models, stack), in bytes. */
+function initialMemory(bytes) {
+  let at = 8;
+  const leb = () => {
+    let value = 0, shift = 0, byte;
+    do {
+      byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++], size = leb(), end = at + size;
+    if (id === 5 && leb() > 0) {
+      at++; // limits flags
+      return leb() * 65536;
+    }
+    at = end;
+  }
+  return undefined;
+}
+const initialWasmMemory = initialMemory(readFileSync(wasmFile));
+
+const lines = [];
+const row = (...cells) => lines.push(`| ${cells.join(" | ")} |`);
+lines.push(`### Latency per stage, ms (${photos.length} RBNR photos, one at a time)`, "");
+row("stage", "wasm median", "wasm p90", "native median", "native p90", "wasm/native (median)");
+row("---", "---:", "---:", "---:", "---:", "---:");
+for (const k of [...stages, "total"]) {
+  const w = pick(wasmRows, k), n = native ? pick(nativeRows, k) : [];
+  row(k, ms(median(w)), ms(p90(w)), ms(median(n)), ms(p90(n)), ratio(median(w), median(n)));
+}
+lines.push("", "### 12-megapixel JPEG (4240x2832), ms, warm (second run; first run in brackets)", "");
+row("stage", "wasm", "native", "wasm/native");
+row("---", "---:", "---:", "---:");
+for (const k of [...stages, "total"]) {
+  const get = (s) => (s ? (k === "total" ? total(s) : s[k]) : undefined);
+  const w = get(bigWarm.stageMs), wc = get(bigCold.stageMs), n = get(nativeBig[1]?.stageMs), nc = get(nativeBig[0]?.stageMs);
+  row(k, `${ms(w)} (${ms(wc)})`, native ? `${ms(n)} (${ms(nc)})` : "-", ratio(w, n));
+}
+lines.push("", "### Memory, model load, bundle", "");
+row("what", "measured", "goal");
+row("---", "---:", "---");
+if (initialWasmMemory) row("wasm memory at instantiation (data segments incl. embedded models, stack)", mb(initialWasmMemory), "");
+row("wasm memory after models + a 480x320 warm-up photo", mb(warmup.wasmMemoryBytes), "");
+row("wasm memory after the 12 MP photo (high-water mark)", mb(bigCold.wasmMemoryBytes), "< 64 MB (isolate limit 128 MB)");
+row(`wasm memory after all ${jobLines.length} photos`, mb(bigWarm.wasmMemoryBytes), "");
+if (native) {
+  row("native peak RSS, models only (`scan /dev/null`)", mb(rssModels), "");
+  row("native peak RSS, warm-up + 12 MP photo twice", mb(rssBig), "");
+}
+row("model load, wasm (first job, explicit)", `${warmup.modelLoadMs} ms`, "once per isolate");
+if (native) row("model load, native (`scan /dev/null`, whole process)", `${nativeLoadMs} ms`, "");
+row("build/index_bg.wasm", `${mb(statSync(wasmFile).size)} raw, ${mb(wasmGz)} gzip`, "");
+row("build/index.js", `${(statSync(jsFile).size / 1024).toFixed(1)} KB raw, ${(jsGz / 1024).toFixed(1)} KB gzip`, "");
+row("Worker bundle (wasm + js), gzip -9", mb(bundleGz), `${bundleGz <= 3 * MB ? "meets" : "over"} 3 MB (free plan); ${bundleGz <= 10 * MB ? "under" : "OVER"} 10 MB (paid)`);
+lines.push(
+  "",
+  `${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; wasm run ${wasmSeconds.toFixed(0)} s; ` +
+    `load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after.`,
+);
+console.log(lines.join("\n"));
