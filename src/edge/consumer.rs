@@ -35,7 +35,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
     let faults = FaultSwitch::from_env(&env);
     for message in batch.messages()? {
         let started = Date::now().as_millis();
-        let job = Job { env: &env, job: message.body(), faults: &faults, stage_ms: Cell::default(), model_load_ms: Cell::default() };
+        let job = Job { env: &env, job: message.body(), faults: &faults, stage_ms: Cell::default(), model_load: Cell::default() };
         let outcome = if dead_letters {
             job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await.map(|()| "failed")
         } else {
@@ -61,7 +61,8 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             outcome: outcome.into(),
             duration_ms: Date::now().as_millis().saturating_sub(started),
             stage_ms: job.stage_ms.take().map(Into::into),
-            model_load_ms: job.model_load_ms.take(),
+            model_load_ms: job.model_load.get().map(|(ms, _)| ms),
+            wasm_memory_after_load_bytes: job.model_load.get().map(|(_, bytes)| bytes),
             wasm_memory_bytes: Some(wasm_memory_bytes()),
             ..Default::default()
         };
@@ -77,8 +78,9 @@ struct Job<'a> {
     faults: &'a FaultSwitch,
     /// Milliseconds of decode, detection, ocr and color, when every stage ran (for the log).
     stage_ms: Cell<Option<[f64; 4]>>,
-    /// Milliseconds spent loading the models, when this job loaded them (for the log).
-    model_load_ms: Cell<Option<u64>>,
+    /// Milliseconds spent loading the models and the wasm memory size right after, when this
+    /// job loaded them (for the log).
+    model_load: Cell<Option<(u64, u64)>>,
 }
 
 impl Job<'_> {
@@ -113,7 +115,7 @@ impl Job<'_> {
         let t = now();
         let pipeline = pipeline()?;
         if loading {
-            self.model_load_ms.set(Some(now().saturating_sub(t)));
+            self.model_load.set(Some((now().saturating_sub(t), wasm_memory_bytes())));
         }
         let mut ms = [0.0; 4];
         let t = now();

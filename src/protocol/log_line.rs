@@ -29,6 +29,9 @@ pub struct LogLine {
     /// Jobs: milliseconds this job spent loading the models (only the isolate's first job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_load_ms: Option<u64>,
+    /// Jobs: the wasm memory's size right after loading the models (only the first job).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasm_memory_after_load_bytes: Option<u64>,
     /// Jobs: the wasm linear memory's size after the job, in bytes; it never shrinks, so this
     /// is the isolate's high-water mark so far.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,12 +92,13 @@ mod tests {
             duration_ms: 1900,
             stage_ms: Some([12.0, 1500.0, 300.0, 1.5].into()),
             model_load_ms: Some(2700),
+            wasm_memory_after_load_bytes: Some(40 * 65536),
             wasm_memory_bytes: Some(50 * 65536),
             ..Default::default()
         };
         assert_eq!(
             line.to_json(),
-            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelLoadMs":2700,"wasmMemoryBytes":3276800}"#
+            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelLoadMs":2700,"wasmMemoryAfterLoadBytes":2621440,"wasmMemoryBytes":3276800}"#
         );
     }
 }
