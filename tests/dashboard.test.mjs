@@ -78,7 +78,8 @@ test("the dashboard uploads two photos, follows them live through a lost socket,
     let numbersRead = 0;
     for (const [photoId, { detections }] of Object.entries(completed)) {
       const card = page.locator(`[id="photo-${photoId}"]`);
-      await card.and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 30_000 });
+      // Up to one backoff delay (at most 30 s) after the server is back.
+      await card.and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });
       const shown = await card.locator(".numbers li").evaluateAll((chips) => chips.map((chip) => chip.dataset.number));
       assert.deepEqual(shown.sort(), detections.map((d) => d.number).sort(), `numbers shown for ${photoId}`);
       await card.locator("img").evaluate((img) => img.decode());
