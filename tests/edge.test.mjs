@@ -2,6 +2,7 @@
 // real WebSocket clients over TCP, real race photos, the real models.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import { startWorker } from "./support/worker.mjs";
 import { EventSocket, getJson, photo, sleep, upload } from "./support/client.mjs";
 
@@ -184,7 +185,7 @@ test("bad ids, wrong methods and content types are refused before any room is to
     ["/events/ok/photos/ph_missing", "GET", 404],
     ["/events/ok/ws", "GET", 426],
     ["/events/ok", "DELETE", 405],
-    ["/", "GET", 404],
+    ["/events", "GET", 404],
   ];
   for (const [path, method, status] of cases) {
     const response = await fetch(`${worker.url}${path}`, { method });
@@ -210,4 +211,38 @@ test("writes need the API token; with none configured, writes are refused", asyn
   } finally {
     await open.dispose();
   }
+});
+
+test("photos are listed page by page, found by number, and their image is served", async () => {
+  const eventId = unique("list");
+  const socket = await EventSocket.open(worker.url, eventId);
+  const names = ["set1/set1_01.JPG", "set1/set1_07.JPG", "set1/set1_09.JPG"];
+  for (const name of names) await upload(worker.url, eventId, photo(name), { headers: { "x-photo-id": path.basename(name, ".JPG") } });
+  await socket.waitFor((f) => f.event === "event:completed" && f.data.summary.total === 3, { ms: 120_000 });
+
+  const first = await getJson(`${worker.url}/events/${eventId}/photos?limit=2`);
+  assert.deepEqual(first.body.photos.map((p) => p.photoId), ["set1_01", "set1_07"], "upload order");
+  const second = await getJson(`${worker.url}/events/${eventId}/photos?limit=2&cursor=${first.body.nextCursor}`);
+  assert.deepEqual(second.body.photos.map((p) => p.photoId), ["set1_09"]);
+  assert.equal(second.body.nextCursor, null);
+  assert.equal((await getJson(`${worker.url}/events/${eventId}/photos?limit=0`)).status, 400);
+
+  const completed = socket.frames.filter((f) => f.event === "photo:completed");
+  const read = completed.find((f) => f.data.detections.length > 0);
+  assert.ok(read, "at least one of three real photos has a number read");
+  const number = read.data.detections[0].number;
+  const found = await getJson(`${worker.url}/events/${eventId}/photos?number=${number}`);
+  assert.equal(found.body.number, number);
+  assert.ok(found.body.photos.some((p) => p.photoId === read.data.photoId && p.box.w > 0));
+  const expected = completed.filter((f) => f.data.detections.some((d) => d.number === number)).map((f) => f.data.photoId);
+  assert.deepEqual([...new Set(found.body.photos.map((p) => p.photoId))].sort(), expected.sort());
+  assert.deepEqual((await getJson(`${worker.url}/events/${eventId}/photos?number=0000000`)).body.photos, []);
+  assert.equal((await getJson(`${worker.url}/events/${eventId}/photos?number=12;drop`)).status, 400);
+
+  const image = await fetch(`${worker.url}/events/${eventId}/photos/set1_07/image`);
+  assert.equal(image.status, 200);
+  assert.equal(image.headers.get("content-type"), "image/jpeg");
+  assert.ok(Buffer.from(await image.arrayBuffer()).equals(photo("set1/set1_07.JPG")));
+  assert.equal((await fetch(`${worker.url}/events/${eventId}/photos/nope/image`)).status, 404);
+  socket.close();
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { startWorker } from "./support/worker.mjs";
-import { EventSocket, getJson, photo, photosDir, sleep, upload } from "./support/client.mjs";
+import { EventSocket, getJson, photo, photosDir, sleep, StalledError, upload } from "./support/client.mjs";
 
 let worker;
 before(async () => {
@@ -105,8 +105,21 @@ test("x-photo-id: the same bytes again change nothing, other bytes are a 409", a
   socket.close();
 });
 
-test("50 real photos with injected consumer faults, retries, the dead letter queue and an eviction: exact counts", { timeout: 900_000 }, async () => {
-  const faulty = await startWorker({ vars: { FAULT_RATE: "0.05" } });
+/**
+ * One run of the fault scenario on a fresh Worker. Throws StalledError when nothing moves for
+ * two minutes: local Miniflare's queue sometimes never finishes dispatching a consumer
+ * invocation whose handler has returned (its job's log line is printed, the broker's "QUEUE
+ * 1/1" line never comes), after which that queue delivers nothing. Cloudflare's queues are not
+ * this emulator; the scenario is then run again from scratch (at most three runs), with every
+ * assertion intact.
+ */
+const DEAD_LETTERED = ["set1_08", "set1_33"];
+
+async function faultScenario() {
+  // ~10 fault points an attempt at 5%: about a third of the attempts fail and are retried;
+  // two photos fail every attempt, use up their retries and reach the dead letter queue.
+  const faulty = await startWorker({ vars: { FAULT_RATE: "0.05", FAULT_PHOTOS: DEAD_LETTERED.join(",") } });
+  const progress = { ms: 600_000, idleMs: 60_000 };
   try {
     const eventId = unique("faults");
     const names = readdirSync(path.join(photosDir, "set1")).filter((n) => n.endsWith(".JPG")).slice(0, 50);
@@ -120,17 +133,17 @@ test("50 real photos with injected consumer faults, retries, the dead letter que
     const first = await uploadAll(names.slice(0, 25));
     assert.ok(first.every((u) => u.status === 202));
     // drop one socket mid-run, keep what it saw, reconnect later with since=
-    await dropped.waitFor((f) => f.event === "event:progress" && f.data.processedPhotos >= 5, { ms: 300_000 });
+    await dropped.waitFor((f) => f.event === "event:progress" && f.data.processedPhotos >= 5, progress);
     droppedFrames.push(...dropped.frames);
     dropped.close();
-    await completedWith(steady, 25, { ms: 600_000 });
+    await completedWith(steady, 25, progress);
 
     const instance = (await getJson(`${faulty.url}/events/${eventId}`)).headers.get("x-room-instance");
     await sleep(15_000); // the idle room is evicted
     const second = await uploadAll(names.slice(25));
     assert.ok(second.every((u) => u.status === 202));
     dropped = await EventSocket.open(faulty.url, eventId, { since: droppedFrames.at(-1).seq });
-    await completedWith(steady, 50, { ms: 600_000 });
+    await completedWith(steady, 50, progress);
     await completedWith(dropped, 50, { ms: 60_000 });
     droppedFrames.push(...dropped.frames);
     const state = await getJson(`${faulty.url}/events/${eventId}`);
@@ -145,9 +158,9 @@ test("50 real photos with injected consumer faults, retries, the dead letter que
       [state.body.totalPhotos, state.body.processedPhotos, state.body.succeeded, state.body.failed],
       [50, 50, succeeded, 50 - succeeded],
     );
-    for (const f of terminal.filter((f) => f.event === "photo:failed")) {
-      assert.match(f.data.error, /after every retry|truncated|not a/);
-    }
+    const failed = terminal.filter((f) => f.event === "photo:failed");
+    for (const f of failed) assert.match(f.data.error, /after every retry/);
+    for (const id of DEAD_LETTERED) assert.ok(failed.some((f) => f.data.photoId === id), `${id} reached the dead letter queue`);
     // no photo:progress after that photo's terminal frame
     const done = new Set();
     for (const f of steady.frames) {
@@ -158,11 +171,24 @@ test("50 real photos with injected consumer faults, retries, the dead letter que
     assert.deepEqual(droppedFrames, steady.frames);
     const seqs = steady.frames.map((f) => f.seq);
     assert.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i), "seq has no gap");
-    const views = await Promise.all(names.slice(0, 5).map((n) => getJson(`${faulty.url}/events/${eventId}/photos/${n.replace(".JPG", "")}`)));
-    console.log(`faults run: ${succeeded} succeeded, ${50 - succeeded} failed; attempts of 5 photos: ${views.map((v) => v.body.attempts)}`);
+    const views = await Promise.all(names.map((n) => getJson(`${faulty.url}/events/${eventId}/photos/${n.replace(".JPG", "")}`)));
+    const retried = views.filter((v) => v.body.attempts > 1).length;
+    console.log(`faults run: ${succeeded} succeeded, ${50 - succeeded} failed, ${retried} photos took more than one attempt`);
+    assert.ok(retried > 0, "faults were injected and retried");
     steady.close();
     dropped.close();
   } finally {
     await faulty.dispose();
+  }
+}
+
+test("50 real photos with injected consumer faults, retries, the dead letter queue and an eviction: exact counts", { timeout: 1_800_000 }, async () => {
+  for (let run = 1; ; run++) {
+    try {
+      return await faultScenario();
+    } catch (e) {
+      if (!(e instanceof StalledError) || run === 3) throw e;
+      console.log(`local queue stalled (${e.message}); running the scenario again`);
+    }
   }
 });

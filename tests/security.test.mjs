@@ -145,7 +145,8 @@ test("a table of bad inputs, each with its status or frame; then a normal upload
   const failed = watcher.frames.find((f) => f.event === "photo:failed");
   assert.equal(failed.data.requestId, "req_truncated");
   assert.match(failed.data.error, /JPEG/);
-  const state = (await getJson(`${worker.url}/events/${EVENT}`)).body;
+  assert.equal((await getJson(`${worker.url}/events/${EVENT}`)).status, 401, "reads need the token too");
+  const state = (await getJson(`${worker.url}/events/${EVENT}?token=${await issueToken(EVENT)}`)).body;
   assert.deepEqual([state.totalPhotos, state.succeeded, state.failed], [2, 1, 1]);
   watcher.close();
 });

@@ -43,16 +43,21 @@ impl Access {
         Ok(Some((401, "writes need the header Authorization: Bearer <API_TOKEN>".into())))
     }
 
-    /// Sockets: from an allowed origin, and with a valid `?token=` for this event when
-    /// `EVENT_TOKEN_SECRET` is set. Checked before any Durable Object is reached.
+    /// Sockets: from an allowed origin, and with a valid token (see `check_reader`).
     pub fn check_subscriber(&self, req: &Request, event_id: &str, now_secs: u64) -> Result<Option<Refusal>> {
         if !self.origin_allowed(req)? {
             return Ok(Some((403, "this origin may not open sockets here (see ALLOWED_ORIGINS)".into())));
         }
+        self.check_reader(req, event_id, now_secs)
+    }
+
+    /// Reading an event (its state, photos, sockets) needs a valid `?token=` for it when
+    /// `EVENT_TOKEN_SECRET` is set. Checked before any Durable Object is reached.
+    pub fn check_reader(&self, req: &Request, event_id: &str, now_secs: u64) -> Result<Option<Refusal>> {
         let Some(secret) = &self.event_token_secret else { return Ok(None) };
         let url = req.url()?;
         let Some((_, token)) = url.query_pairs().find(|(key, _)| key == "token") else {
-            return Ok(Some((401, "subscribing needs ?token= (POST /events/{eventId}/tokens issues one)".into())));
+            return Ok(Some((401, "reading this event needs ?token= (POST /events/{eventId}/tokens issues one)".into())));
         };
         Ok(verify_token(secret, event_id, &token, now_secs).err().map(|e| (401, e.to_string())))
     }

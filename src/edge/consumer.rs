@@ -32,7 +32,8 @@ fn pipeline() -> Result<&'static Pipeline> {
 #[event(queue)]
 async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Result<()> {
     let dead_letters = batch.queue().ends_with("-dlq");
-    let faults = FaultSwitch::from_env(&env);
+    // The dead letter queue's verdict is never faulted: it is the end of the line.
+    let faults = if dead_letters { FaultSwitch::default() } else { FaultSwitch::from_env(&env) };
     for message in batch.messages()? {
         let started = Date::now().as_millis();
         let job = Job { env: &env, job: message.body(), faults: &faults, stage_ms: Cell::default(), model_load: Cell::default() };
@@ -147,7 +148,7 @@ impl Job<'_> {
     }
 
     async fn report(&self, attempt: u32, report: Report) -> Result<()> {
-        self.faults.maybe_fail("before reporting")?;
+        self.faults.maybe_fail("before reporting", &self.job.photo_id)?;
         let report = RoomReport {
             photo_id: self.job.photo_id.clone(),
             request_id: self.job.request_id.clone(),
@@ -155,7 +156,7 @@ impl Job<'_> {
             report,
         };
         RoomClient::new(self.env, &self.job.event_id)?.report(&report).await?;
-        self.faults.maybe_fail("after reporting")
+        self.faults.maybe_fail("after reporting", &self.job.photo_id)
     }
 }
 
@@ -172,25 +173,36 @@ fn wasm_memory_bytes() -> u64 {
     core::arch::wasm32::memory_size(0) as u64 * 65536
 }
 
-/// Test-only fault injection: with `FAULT_RATE` set (0 to 1), each report fails at that rate
-/// just before or just after it is sent, as a crash of the consumer would. Off unless set.
+/// Test-only fault injection, off unless configured: with `FAULT_RATE` set (0 to 1), each
+/// report fails at that rate just before or just after it is sent, as a crash of the consumer
+/// would; the photos named in `FAULT_PHOTOS` (comma-separated ids) fail every time, so they
+/// use up their retries and reach the dead letter queue.
+#[derive(Default)]
 struct FaultSwitch {
     rate: f64,
+    always: Vec<String>,
 }
 
 impl FaultSwitch {
     fn from_env(env: &Env) -> FaultSwitch {
-        let rate = env.var("FAULT_RATE").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(0.0);
-        FaultSwitch { rate }
+        let var = |name| env.var(name).ok().map(|v| v.to_string()).unwrap_or_default();
+        FaultSwitch {
+            rate: var("FAULT_RATE").parse().unwrap_or(0.0),
+            always: var("FAULT_PHOTOS").split(',').filter(|id| !id.is_empty()).map(str::to_string).collect(),
+        }
     }
 
-    fn maybe_fail(&self, when: &str) -> Result<()> {
+    fn maybe_fail(&self, when: &str, photo_id: &str) -> Result<()> {
+        let fault = || Err(worker::Error::RustError(format!("injected fault {when}")));
+        if self.always.iter().any(|id| id == photo_id) {
+            return fault();
+        }
         if self.rate <= 0.0 {
             return Ok(());
         }
         let [a, b, c, d, ..] = random_bytes()?;
         if (u32::from_le_bytes([a, b, c, d]) as f64) < self.rate * u32::MAX as f64 {
-            return Err(worker::Error::RustError(format!("injected fault {when}")));
+            return fault();
         }
         Ok(())
     }

@@ -4,14 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, ResponseBuilder, Result, State,
+    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, State,
     WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 use super::room_store::RoomStore;
 use crate::protocol::{
-    error_frame, replay_truncated_frame, socketio::Heartbeat, Ack, ClientFrame, ClientRequest, Registered,
-    Registration, RoomReport, ServerEvent, Wire,
+    error_frame, replay_truncated_frame, socketio::Heartbeat, Ack, ClientFrame, ClientRequest, NumberSearch,
+    PhotoPage, Registered, Registration, RoomReport, ServerEvent, Wire,
 };
 
 mod socketio;
@@ -21,9 +21,6 @@ use crate::room::{apply_report, truncated_at, PhotoRecord};
 /// Answered by the runtime itself, without waking a hibernated room.
 const PING: &str = r#"{"event":"ping"}"#;
 const PONG: &str = r#"{"event":"pong"}"#;
-
-/// Frames kept for replay per event unless `FRAME_LOG_LIMIT` says otherwise.
-const DEFAULT_FRAME_LOG_LIMIT: u64 = 10_000;
 
 /// What a socket is, kept in its attachment so it survives hibernation.
 #[derive(Serialize, Deserialize)]
@@ -47,7 +44,6 @@ pub struct EventRoom {
     state: State,
     store: RoomStore,
     started: String,
-    frame_log_limit: u64,
     heartbeat: Heartbeat,
     limits: Limits,
 }
@@ -63,13 +59,10 @@ impl DurableObject for EventRoom {
             Ok(pair) => state.set_websocket_auto_response(&pair),
             Err(e) => worker::console_error!("EventRoom: auto-response not set: {e:?}"),
         }
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-        let frame_log_limit =
-            var("FRAME_LOG_LIMIT").and_then(|v| v.parse().ok()).filter(|&limit| limit > 0).unwrap_or(DEFAULT_FRAME_LOG_LIMIT);
         let heartbeat = socketio::heartbeat_of(&env);
-        let limits = Limits::from_vars(var);
+        let limits = Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
         let started = worker::Date::now().as_millis().to_string();
-        EventRoom { state, store, started, frame_log_limit, heartbeat, limits }
+        EventRoom { state, store, started, heartbeat, limits }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -91,6 +84,24 @@ impl DurableObject for EventRoom {
                 self.accept(event_id, since)
             }
             [event_id, "socket.io"] => self.accept_socketio(event_id).await,
+            [event_id, "photos"] if req.method() == Method::Get => {
+                let url = req.url()?;
+                let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+                match query("number") {
+                    Some(number) => {
+                        let photos = self.store.photos_with_number(&number)?;
+                        Response::from_json(&NumberSearch { event_id: event_id.to_string(), number, photos })
+                    }
+                    None => {
+                        let after = query("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+                        let limit = query("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
+                        let (records, next) = self.store.photos_page(after, limit)?;
+                        let photos = records.iter().map(PhotoRecord::view).collect();
+                        let next_cursor = next.map(|n| n.to_string());
+                        Response::from_json(&PhotoPage { event_id: event_id.to_string(), photos, next_cursor })
+                    }
+                }
+            }
             [_, "photos"] => {
                 let registration: Registration = req.json().await?;
                 Response::from_json(&self.register(&registration)?)
@@ -237,7 +248,7 @@ impl EventRoom {
     fn broadcast(&self, events: Vec<ServerEvent>) -> Result<()> {
         let frames = events
             .into_iter()
-            .map(|event| self.store.append(event, self.frame_log_limit))
+            .map(|event| self.store.append(event, self.limits.frame_log_limit))
             .collect::<Result<Vec<_>>>()?;
         // Each frame encoded once per protocol, not once per socket.
         let socketio: Vec<String> = frames.iter().map(|frame| Wire::SocketIo.frame(frame)).collect();

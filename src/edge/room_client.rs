@@ -40,6 +40,12 @@ impl RoomClient {
         Ok((answer.json()?, instance))
     }
 
+    /// One page of the event's photos; `query` is the client's own (cursor, limit or number),
+    /// checked by the router.
+    pub async fn photos(&self, query: &str) -> Result<String> {
+        Ok(self.send::<()>(Method::Get, &format!("/photos?{query}"), None).await?.body)
+    }
+
     pub async fn photo(&self, photo_id: &str) -> Result<Option<PhotoView>> {
         self.send::<()>(Method::Get, &format!("/photos/{photo_id}"), None).await?.json_unless_missing()
     }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use worker::{Result, SqlStorage, SqlStorageValue};
 
-use crate::protocol::{SequencedFrame, ServerEvent};
+use crate::protocol::{NumberMatch, SequencedFrame, ServerEvent};
 use crate::room::{trim_through, Counters, PhotoRecord, PhotoState};
 
 const SCHEMA: &str = "
@@ -21,7 +21,13 @@ CREATE TABLE IF NOT EXISTS photos (
 CREATE TABLE IF NOT EXISTS frames (
     seq   INTEGER PRIMARY KEY,
     frame TEXT NOT NULL
-);";
+);
+CREATE TABLE IF NOT EXISTS numbers (
+    number    TEXT NOT NULL,
+    photo_id  TEXT NOT NULL,
+    detection TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS numbers_by_number ON numbers (number);";
 
 pub struct RoomStore {
     sql: SqlStorage,
@@ -29,6 +35,9 @@ pub struct RoomStore {
 
 #[derive(Deserialize)]
 struct PhotoRow {
+    /// The row id, selected by page queries only (their cursor).
+    #[serde(default)]
+    row: f64,
     photo_id: String,
     request_id: String,
     digest: String,
@@ -120,7 +129,20 @@ impl RoomStore {
         Ok(rows.first().map(|row| row.attempts as u32))
     }
 
+    /// Stores a photo's new state; a photo that succeeded also indexes every number read.
     pub fn update(&self, record: &PhotoRecord) -> Result<()> {
+        if let (PhotoState::Succeeded, Some(reading)) = (record.state, &record.result) {
+            for detection in &reading.detections {
+                self.sql.exec(
+                    "INSERT INTO numbers (number, photo_id, detection) VALUES (?, ?, ?)",
+                    vec![
+                        detection.number.as_str().into(),
+                        record.photo_id.as_str().into(),
+                        serde_json::to_string(detection)?.into(),
+                    ],
+                )?;
+            }
+        }
         let result = record.result.as_ref().map(serde_json::to_string).transpose()?;
         self.sql
             .exec(
@@ -134,6 +156,40 @@ impl RoomStore {
                 ],
             )
             .map(drop)
+    }
+
+    /// Up to `limit` photos in upload order after the cursor (a row id), and the next cursor.
+    pub fn photos_page(&self, after: u64, limit: u64) -> Result<(Vec<PhotoRecord>, Option<u64>)> {
+        let rows: Vec<PhotoRow> = self
+            .sql
+            .exec(
+                "SELECT rowid AS row, * FROM photos WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                vec![(after as i64).into(), (limit as i64 + 1).into()],
+            )?
+            .to_array()?;
+        let more = rows.len() as u64 > limit;
+        let last = rows.iter().take(limit as usize).last().map(|r| r.row as u64);
+        let photos = rows.into_iter().take(limit as usize).map(record_of).collect::<Result<_>>()?;
+        Ok((photos, last.filter(|_| more)))
+    }
+
+    /// Every place a number was read, best read first.
+    pub fn photos_with_number(&self, number: &str) -> Result<Vec<NumberMatch>> {
+        #[derive(Deserialize)]
+        struct Row {
+            photo_id: String,
+            detection: String,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec("SELECT photo_id, detection FROM numbers WHERE number = ?", vec![number.into()])?
+            .to_array()?;
+        let mut matches = rows
+            .into_iter()
+            .map(|row| Ok(NumberMatch::new(row.photo_id, serde_json::from_str(&row.detection)?)))
+            .collect::<Result<Vec<_>>>()?;
+        matches.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        Ok(matches)
     }
 
     /// The oldest and the latest seq in the frame log, if it holds any frame.

@@ -10,6 +10,7 @@ use super::room_client::RoomClient;
 use super::socketio_connect;
 use super::tokens::issue;
 use super::upload::upload;
+use super::{photo_key, PHOTOS_BUCKET};
 use crate::ids::{new_request_id, IdKind};
 use crate::protocol::LogLine;
 
@@ -86,11 +87,14 @@ async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: 
             return respond::error(status, reason, request_id);
         }
     }
-    let sockets = matches!(rest, ["ws"] | ["socket.io"]);
-    if sockets {
-        if let Some((status, reason)) = access.check_subscriber(&req, event_id, Date::now().as_millis() / 1000)? {
-            return respond::error(status, reason, request_id);
-        }
+    let now_secs = Date::now().as_millis() / 1000;
+    let refusal = match rest {
+        ["ws"] | ["socket.io"] => access.check_subscriber(&req, event_id, now_secs)?,
+        _ if method == Method::Get => access.check_reader(&req, event_id, now_secs)?,
+        _ => None,
+    };
+    if let Some((status, reason)) = refusal {
+        return respond::error(status, reason, request_id);
     }
     match (method.clone(), rest) {
         (Method::Get, []) => {
@@ -101,17 +105,58 @@ async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: 
         }
         (Method::Post, ["photos"]) => upload(req, env, access, event_id, request_id, log).await,
         (Method::Post, ["tokens"]) => issue(req, access, event_id, request_id).await,
+        (Method::Get, ["photos"]) => photos(&req, env, event_id, request_id).await,
+        (Method::Get, ["photos", photo_id, "image"]) => image(env, event_id, photo_id, request_id).await,
         (Method::Get, ["photos", photo_id]) => match RoomClient::new(env, event_id)?.photo(photo_id).await? {
             Some(view) => respond::json(200, &view, request_id),
             None => respond::error(404, format!("no photo {photo_id} in event {event_id}"), request_id),
         },
         (Method::Get, ["ws"]) => connect(req, env, event_id, request_id).await,
         (_, ["socket.io"]) => socketio_connect::connect(req, env, event_id, request_id).await,
-        (_, [] | ["photos"] | ["photos", _] | ["ws"] | ["tokens"]) => {
+        (_, [] | ["photos"] | ["photos", _] | ["photos", _, "image"] | ["ws"] | ["tokens"]) => {
             respond::error(405, format!("{method} is not allowed on {path}"), request_id)
         }
         _ => respond::error(404, format!("no route for {path}"), request_id),
     }
+}
+
+/// `GET /events/{id}/photos`: a page (`cursor`, `limit` up to 200), or with `number`, every
+/// photo where that number was read.
+async fn photos(req: &Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
+    let url = req.url()?;
+    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let forwarded = if let Some(number) = query("number") {
+        if number.is_empty() || number.len() > 16 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return respond::error(400, "number must be 1-16 letters or digits", request_id);
+        }
+        format!("number={number}")
+    } else {
+        let cursor = query("cursor").unwrap_or_else(|| "0".into());
+        let limit = query("limit").unwrap_or_else(|| "50".into());
+        match (cursor.parse::<u64>(), limit.parse::<u64>()) {
+            (Ok(cursor), Ok(limit @ 1..=200)) => format!("cursor={cursor}&limit={limit}"),
+            _ => return respond::error(400, "cursor must come from nextCursor, limit be 1-200", request_id),
+        }
+    };
+    let body = RoomClient::new(env, event_id)?.photos(&forwarded).await?;
+    let mut response = Response::ok(body)?;
+    response.headers_mut().set("content-type", "application/json")?;
+    response.headers_mut().set(REQUEST_ID_HEADER, request_id)?;
+    Ok(response)
+}
+
+/// `GET /events/{id}/photos/{photoId}/image`: the photo's bytes, streamed from R2.
+async fn image(env: &Env, event_id: &str, photo_id: &str, request_id: &str) -> Result<Response> {
+    let Some(object) = env.bucket(PHOTOS_BUCKET)?.get(photo_key(event_id, photo_id)).execute().await? else {
+        return respond::error(404, format!("no photo {photo_id} in event {event_id}"), request_id);
+    };
+    let headers = Headers::new();
+    let content_type = object.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".into());
+    headers.set("content-type", &content_type)?;
+    headers.set("cache-control", "private, max-age=3600")?;
+    headers.set(REQUEST_ID_HEADER, request_id)?;
+    let body = object.body().ok_or_else(|| worker::Error::RustError("R2 object without body".into()))?;
+    Ok(Response::from_body(body.response_body()?)?.with_headers(headers))
 }
 
 /// Hands a WebSocket upgrade to the event's room, which accepts it with hibernation.

@@ -13,6 +13,8 @@ pub struct Limits {
     pub max_messages_per_minute: u32,
     /// `MAX_SOCKETS_PER_ROOM`: sockets one event's room holds (503 above).
     pub max_sockets_per_room: u64,
+    /// `FRAME_LOG_LIMIT`: broadcasts each room keeps for replay.
+    pub frame_log_limit: u64,
 }
 
 impl Default for Limits {
@@ -23,6 +25,7 @@ impl Default for Limits {
             max_frame_bytes: 16 * 1024,
             max_messages_per_minute: 120,
             max_sockets_per_room: 10_000,
+            frame_log_limit: 10_000,
         }
     }
 }
@@ -41,6 +44,7 @@ impl Limits {
                 .try_into()
                 .unwrap_or(u32::MAX),
             max_sockets_per_room: read("MAX_SOCKETS_PER_ROOM", d.max_sockets_per_room),
+            frame_log_limit: read("FRAME_LOG_LIMIT", d.frame_log_limit),
         }
     }
 }

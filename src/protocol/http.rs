@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Stage;
-use crate::vision::PhotoReading;
+use crate::vision::{Color, Detection, PhotoReading, PixelBox};
 
 /// `202` answer to an upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,4 +58,40 @@ pub struct PhotoView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+}
+
+/// `GET /events/{eventId}/photos`: one page of photos in upload order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoPage {
+    pub event_id: String,
+    pub photos: Vec<PhotoView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One place a number was read: which photo, how sure, where and on what color.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberMatch {
+    pub photo_id: String,
+    pub confidence: f32,
+    #[serde(rename = "box")]
+    pub bbox: PixelBox,
+    pub color: Option<Color>,
+}
+
+impl NumberMatch {
+    pub fn new(photo_id: String, detection: Detection) -> NumberMatch {
+        NumberMatch { photo_id, confidence: detection.confidence, bbox: detection.bbox, color: detection.color }
+    }
+}
+
+/// `GET /events/{eventId}/photos?number=127`: "find my photos".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberSearch {
+    pub event_id: String,
+    pub number: String,
+    pub photos: Vec<NumberMatch>,
 }

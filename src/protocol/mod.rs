@@ -10,7 +10,9 @@ pub mod socketio;
 mod wire;
 
 pub use client_frame::{error_frame, replay_truncated_frame, Ack, ClientFrame, ClientRequest};
-pub use http::{ErrorBody, EventStatus, PhotoView, ProgressStatus, UploadAccepted};
+pub use http::{
+    ErrorBody, EventStatus, NumberMatch, NumberSearch, PhotoPage, PhotoView, ProgressStatus, UploadAccepted,
+};
 pub use log_line::LogLine;
 pub use job::{PhotoJob, Registered, Registration, Report, RoomReport};
 pub use server_frame::{

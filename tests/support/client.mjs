@@ -63,18 +63,32 @@ export class EventSocket {
   }
 
   /** Resolves with the first frame (from `from` on) that matches, or rejects after `ms`. */
-  waitFor(match, { from = 0, ms = 60_000 } = {}) {
+  /**
+   * Resolves with the first frame (from `from` on) that matches. Rejects after `ms`, or with
+   * a `StalledError` when `idleMs` pass without any new frame (nothing is moving any more).
+   */
+  waitFor(match, { from = 0, ms = 60_000, idleMs } = {}) {
     return new Promise((resolve, reject) => {
+      let idle;
+      const stop = () => {
+        clearTimeout(timer);
+        clearTimeout(idle);
+        this.waiters = this.waiters.filter((w) => w !== check);
+      };
+      const armIdle = () => {
+        clearTimeout(idle);
+        if (idleMs) idle = setTimeout(() => (stop(), reject(new StalledError(idleMs, this.frames.length))), idleMs);
+      };
       const check = () => {
         const found = this.frames.slice(from).find(match);
         if (found) {
-          clearTimeout(timer);
+          stop();
           resolve(found);
-        }
+        } else armIdle();
         return Boolean(found);
       };
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
+        stop();
         reject(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(this.frames.slice(from))}`));
       }, ms);
       if (!check()) this.waiters.push(check);
@@ -90,6 +104,12 @@ export class EventSocket {
 
   close() {
     this.ws.close();
+  }
+}
+
+export class StalledError extends Error {
+  constructor(idleMs, frames) {
+    super(`no frame for ${idleMs} ms (after ${frames} frames)`);
   }
 }
 
