@@ -76,20 +76,45 @@ async function scan(files) {
 // --- wasm, in workerd ------------------------------------------------------------------------
 const jobLines = [];
 let waiting = null;
-const worker = await startWorker({
-  handleRuntimeStdio(stdout, stderr) {
-    createInterface({ input: stdout }).on("line", (line) => {
-      const at = line.indexOf('{"kind":"job"');
-      if (at < 0) return;
-      const job = JSON.parse(line.slice(at));
-      jobLines.push(job);
-      if (waiting && job.photoId === waiting.photoId) waiting.resolve(job);
-    });
-    createInterface({ input: stderr }).on("line", (line) => process.env.BENCH_VERBOSE && console.error(line));
-  },
-});
+const startBenchWorker = () =>
+  startWorker({
+    handleRuntimeStdio(stdout, stderr) {
+      createInterface({ input: stdout }).on("line", (line) => {
+        const at = line.indexOf('{"kind":"job"');
+        if (at < 0) return;
+        const job = JSON.parse(line.slice(at));
+        jobLines.push(job);
+        if (waiting && job.photoId === waiting.photoId) waiting.resolve(job);
+      });
+      createInterface({ input: stderr }).on("line", (line) => process.env.BENCH_VERBOSE && console.error(line));
+    },
+  });
+let worker = await startBenchWorker();
+
+/**
+ * Local Miniflare's queue sometimes stops delivering after an invocation (see the fault
+ * scenario in tests/replay.test.mjs): then the Worker is restarted, its models loaded again by
+ * a warm-up job, and the photo run again. Cloudflare's queues are not this emulator.
+ */
+class Stalled extends Error {}
+let restarts = 0;
+async function runOrRestart(file) {
+  for (;;) {
+    try {
+      return await run(file);
+    } catch (e) {
+      if (!(e instanceof Stalled) || restarts === 3) throw e;
+      restarts++;
+      process.stderr.write(`\n${e.message}: restarting the Worker\n`);
+      await worker.dispose();
+      worker = await startBenchWorker();
+      await run(small);
+    }
+  }
+}
 
 const eventId = `bench-${Date.now()}`;
+const STALL_MS = 60_000;
 /** Uploads one photo and resolves with its job's log line. */
 async function run(file) {
   const response = await fetch(`${worker.url}/events/${eventId}/photos`, {
@@ -99,10 +124,12 @@ async function run(file) {
   });
   const body = await response.json();
   if (response.status !== 202) throw new Error(`${file}: upload answered ${response.status} ${JSON.stringify(body)}`);
-  const job = await new Promise((resolve, reject) => {
-    waiting = { photoId: body.photoId, resolve };
-    setTimeout(() => reject(new Error(`${file}: no job line after 300 s`)), 300_000).unref();
-  });
+  const job =
+    jobLines.find((line) => line.photoId === body.photoId) ??
+    (await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Stalled(`${path.basename(file)}: no job line after ${STALL_MS / 1000} s`)), STALL_MS);
+      waiting = { photoId: body.photoId, resolve: (line) => (clearTimeout(timer), resolve(line)) };
+    }));
   if (job.outcome !== "completed" || !job.stageMs) throw new Error(`${file}: job ${JSON.stringify(job)}`);
   return job;
 }
@@ -127,7 +154,7 @@ try {
     nativeBig = withBig.rows.slice(1);
   }
   for (const [i, file] of photos.entries()) {
-    lastJob = await run(file);
+    lastJob = await runOrRestart(file);
     wasmRows.push(lastJob);
     if (native) nativeRows.push((await scan([file])).rows[0]);
     process.stderr.write(`\r${i + 1}/${photos.length} photos`);
@@ -148,7 +175,7 @@ const median = (v) => (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 
 const p90 = (v) => v[Math.min(v.length - 1, Math.ceil(v.length * 0.9) - 1)];
 const ms = (x) => (x === undefined || Number.isNaN(x) ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a, b) => (native && b >= 1 ? `${(a / b).toFixed(2)}x` : "-");
-const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+const mb = (bytes) => `${(bytes / MB).toFixed(1)} MiB`;
 
 const wasmFile = path.join(root, "build/index_bg.wasm");
 const jsFile = path.join(root, "build/index.js");
@@ -204,7 +231,7 @@ if (initialWasmMemory) row("wasm memory at instantiation (data segments incl. em
 row("wasm memory right after loading the models", mb(warmup.wasmMemoryAfterLoadBytes), "");
 row("wasm memory after models + a 480x320 warm-up photo", mb(warmup.wasmMemoryBytes), "");
 row("wasm memory after the 12 MP photo (high-water mark; after it twice)", `${mb(bigCold.wasmMemoryBytes)} (${mb(bigWarm.wasmMemoryBytes)})`, "< 64 MB (isolate limit 128 MB)");
-row(`wasm memory after all ${jobLines.length} photos`, mb(lastJob.wasmMemoryBytes), "");
+row(restarts ? "wasm memory after the last photo (restarted isolate)" : `wasm memory after all ${jobLines.length} photos`, mb(lastJob.wasmMemoryBytes), "");
 if (native) {
   row("native peak RSS, models only (`scan /dev/null`)", mb(rssModels), "");
   row("native peak RSS, warm-up + 12 MP photo twice", mb(rssBig), "(process: code, models, heap)");
@@ -217,6 +244,7 @@ row("Worker bundle (wasm + js), gzip -9", mb(bundleGz), `${bundleGz <= 3 * MB ? 
 lines.push(
   "",
   `${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; run ${benchSeconds.toFixed(0)} s; ` +
-    `load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after.`,
+    `load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after` +
+    (restarts ? `; the local queue stalled ${restarts} time(s): the Worker was restarted and the photo run again.` : "."),
 );
 console.log(lines.join("\n"));
