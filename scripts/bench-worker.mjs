@@ -48,13 +48,15 @@ const photos = Array.from({ length: Math.min(count, all.length) }, (_, i) => all
 const tmp = mkdtempSync(path.join(tmpdir(), "finishline-bench-"));
 const big = path.join(tmp, "12mp.jpg");
 const small = path.join(tmp, "warmup.jpg");
+const progressive = path.join(tmp, "12mp_progressive.jpg");
 execFileSync("python3", ["-c", `
 import sys
 from PIL import Image
 src = Image.open(sys.argv[1]).convert("RGB")
 src.resize((4240, 2832), Image.BICUBIC).save(sys.argv[2], quality=90)  # 12.0 MP, as scripts/bench.sh
 src.resize((480, 320), Image.BICUBIC).save(sys.argv[3], quality=90)
-`, path.join(dataDir, "set2/set2_12.JPG"), big, small]);
+src.resize((4240, 2832), Image.BICUBIC).save(sys.argv[4], quality=90, progressive=True)
+`, path.join(dataDir, "set2/set2_12.JPG"), big, small, progressive]);
 
 // --- native: the release CLI, one process per call --------------------------------------------
 const cli = path.join(root, "target/release/finishline");
@@ -137,7 +139,7 @@ async function run(file) {
 const load0 = loadavg()[0];
 const started = Date.now();
 let warmup, bigCold, bigWarm, lastJob;
-let nativeBig = [], nativeLoadMs, rssModels, rssBig;
+let nativeBig = [], nativeLoadMs, rssModels, rssBig, progJob, rssProg;
 const wasmRows = [], nativeRows = [];
 try {
   warmup = await run(small);
@@ -160,6 +162,10 @@ try {
     process.stderr.write(`\r${i + 1}/${photos.length} photos`);
   }
   process.stderr.write("\n");
+  // Last, as it may take the isolate over its memory: a progressive JPEG's DCT coefficients
+  // exist at full size until its last scan (docs/vision.md).
+  progJob = await run(progressive).catch((e) => ({ error: e.message }));
+  if (native) rssProg = (await scan([small, progressive])).rss;
 } finally {
   await worker.dispose();
 }
@@ -231,10 +237,16 @@ if (initialWasmMemory) row("wasm memory at instantiation (data segments incl. em
 row("wasm memory right after loading the models", mb(warmup.wasmMemoryAfterLoadBytes), "");
 row("wasm memory after models + a 480x320 warm-up photo", mb(warmup.wasmMemoryBytes), "");
 row("wasm memory after the 12 MP photo (high-water mark; after it twice)", `${mb(bigCold.wasmMemoryBytes)} (${mb(bigWarm.wasmMemoryBytes)})`, "< 64 MB (isolate limit 128 MB)");
-row(restarts ? "wasm memory after the last photo (restarted isolate)" : `wasm memory after all ${jobLines.length} photos`, mb(lastJob.wasmMemoryBytes), "");
+row(restarts ? "wasm memory after the RBNR photos (restarted isolate)" : `wasm memory after the ${photos.length} RBNR photos too`, mb(lastJob.wasmMemoryBytes), "");
+row(
+  "wasm memory after a progressive 12 MP JPEG, run last (its total ms)",
+  progJob.error ? `failed: ${progJob.error}` : `${mb(progJob.wasmMemoryBytes)} (${ms(total(progJob.stageMs))} ms)`,
+  "",
+);
 if (native) {
   row("native peak RSS, models only (`scan /dev/null`)", mb(rssModels), "");
   row("native peak RSS, warm-up + 12 MP photo twice", mb(rssBig), "(process: code, models, heap)");
+  row("native peak RSS, warm-up + progressive 12 MP photo", mb(rssProg), "");
 }
 row("model load, wasm (first job, explicit)", `${warmup.modelLoadMs} ms`, "once per isolate");
 if (native) row("model load, native (`scan /dev/null`, whole process)", `${nativeLoadMs} ms`, "");
