@@ -8,7 +8,8 @@
 // photo at a time and reads each job's log line (stageMs, modelLoadMs, wasmMemoryBytes):
 //   1. a small warm-up photo (the isolate's first job: loads the models),
 //   2. a 12-megapixel JPEG, twice (the wasm memory after it is the isolate's high-water mark),
-//   3. N real photos (default 20) spread over ../shared/data/rbnr/set1 and set2, read in place.
+//   3. N real photos (default 20) spread over ../shared/data/rbnr/set1 and set2, read in place,
+//   4. the 12-megapixel photo saved as a progressive JPEG (memory).
 // Each is followed at once by the native release CLI (`finishline scan`, as scripts/bench.sh
 // runs it) on the same file, so that both sides see the same machine load, and the table gives
 // the wasm/native ratio per stage. The 12 MP and warm-up photos are made with Python Pillow in a
