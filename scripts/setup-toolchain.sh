@@ -18,13 +18,3 @@ if ! wasm-bindgen --version 2>/dev/null | grep -Eq "(^| )$WASM_BINDGEN_VERSION\$
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 [ -d node_modules ] || npm install
-# The dashboard's browser test (tests/dashboard.test.mjs) drives Debian's chromium through
-# playwright-core, which a node_modules installed before it was added lacks.
-[ -d node_modules/playwright-core ] || npm install
-if [ ! -x /usr/bin/chromium ]; then
-  if command -v apt-get >/dev/null; then
-    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
-  else
-    echo "setup: no apt-get, chromium not installed; tests/dashboard.test.mjs will fail" >&2
-  fi
-fi
