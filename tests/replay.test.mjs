@@ -39,7 +39,7 @@ test("a socket reconnecting with since= gets every frame it missed, then the liv
   const late = await EventSocket.open(worker.url, eventId);
   const ack = await late.request({ event: "subscribe:event", data: { eventId, since: 0 }, id: 1 });
   assert.deepEqual(ack.data, { success: true, room: `event:${eventId}` });
-  await late.waitFor((f) => f.seq === steady.frames.at(-1).seq, { ms: 10_000 });
+  await late.waitFor((f) => f.seq === steady.frames.at(-1).seq, { ms: 30_000 });
   assert.deepEqual(late.frames.slice(1), steady.frames);
   for (const s of [steady, back, late]) s.close();
 });
@@ -69,7 +69,7 @@ test("the frame log is bounded: a since older than its start gets replay:truncat
     await completedWith(steady, 1);
     const last = steady.frames.at(-1).seq;
     const replayed = await EventSocket.open(small.url, eventId, { since: 0 });
-    await replayed.waitFor((f) => f.seq === last, { ms: 10_000 });
+    await replayed.waitFor((f) => f.seq === last, { ms: 30_000 });
     assert.deepEqual(replayed.frames[0], { event: "replay:truncated", data: { oldestSeq: last - 3 } });
     assert.deepEqual(replayed.frames.slice(1), steady.frames.slice(-4));
     steady.close();

@@ -64,7 +64,7 @@ async function answerTo(send) {
   const socket = await EventSocket.open(worker.url, EVENT, { token: await issueToken(EVENT) });
   const closed = new Promise((resolve) => socket.ws.once("close", (code, reason) => resolve({ close: code, reason: reason.toString() })));
   send(socket.ws);
-  const answer = await Promise.race([socket.waitFor(() => true, { ms: 5_000 }).catch(() => null), closed]);
+  const answer = await Promise.race([socket.waitFor(() => true, { ms: 20_000 }).catch(() => null), closed]);
   socket.close();
   return answer;
 }

@@ -4,6 +4,7 @@
 use subtle::ConstantTimeEq;
 use worker::{Env, Request, Result};
 
+use super::query;
 use crate::guard::{verify_token, AllowedOrigins, Limits};
 
 pub struct Access {
@@ -55,8 +56,7 @@ impl Access {
     /// `EVENT_TOKEN_SECRET` is set. Checked before any Durable Object is reached.
     pub fn check_reader(&self, req: &Request, event_id: &str, now_secs: u64) -> Result<Option<Refusal>> {
         let Some(secret) = &self.event_token_secret else { return Ok(None) };
-        let url = req.url()?;
-        let Some((_, token)) = url.query_pairs().find(|(key, _)| key == "token") else {
+        let Some(token) = query(req, "token")? else {
             return Ok(Some((401, "reading this event needs ?token= (POST /events/{eventId}/tokens issues one)".into())));
         };
         Ok(verify_token(secret, event_id, &token, now_secs).err().map(|e| (401, e.to_string())))

@@ -8,6 +8,7 @@ use worker::{
     WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
+use super::query;
 use super::room_store::RoomStore;
 use crate::protocol::{
     error_frame, replay_truncated_frame, socketio::Heartbeat, Ack, ClientFrame, ClientRequest, NumberSearch,
@@ -80,21 +81,19 @@ impl DurableObject for EventRoom {
                 Response::error(reason, 503)
             }
             [event_id, "ws"] => {
-                let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse().ok());
+                let since = query(&req, "since")?.and_then(|v| v.parse().ok());
                 self.accept(event_id, since)
             }
             [event_id, "socket.io"] => self.accept_socketio(event_id).await,
             [event_id, "photos"] if req.method() == Method::Get => {
-                let url = req.url()?;
-                let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-                match query("number") {
+                match query(&req, "number")? {
                     Some(number) => {
                         let photos = self.store.photos_with_number(&number)?;
                         Response::from_json(&NumberSearch { event_id: event_id.to_string(), number, photos })
                     }
                     None => {
-                        let after = query("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
-                        let limit = query("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
+                        let after = query(&req, "cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0);
+                        let limit = query(&req, "limit")?.and_then(|l| l.parse().ok()).unwrap_or(50);
                         let (records, next) = self.store.photos_page(after, limit)?;
                         let photos = records.iter().map(PhotoRecord::view).collect();
                         let next_cursor = next.map(|n| n.to_string());

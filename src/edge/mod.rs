@@ -17,6 +17,11 @@ const PHOTOS_BUCKET: &str = "PHOTOS";
 const PHOTO_JOBS_QUEUE: &str = "PHOTO_JOBS";
 const EVENT_ROOM: &str = "EVENT_ROOM";
 
+/// A request's query parameter, decoded.
+fn query(req: &worker::Request, name: &str) -> worker::Result<Option<String>> {
+    Ok(req.url()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned()))
+}
+
 /// Where a photo's bytes live in R2.
 fn photo_key(event_id: &str, photo_id: &str) -> String {
     format!("events/{event_id}/photos/{photo_id}")

@@ -10,7 +10,7 @@ use super::room_client::RoomClient;
 use super::socketio_connect;
 use super::tokens::issue;
 use super::upload::upload;
-use super::{photo_key, PHOTOS_BUCKET};
+use super::{photo_key, query, PHOTOS_BUCKET};
 use crate::ids::{new_request_id, IdKind};
 use crate::protocol::LogLine;
 
@@ -123,16 +123,14 @@ async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: 
 /// `GET /events/{id}/photos`: a page (`cursor`, `limit` up to 200), or with `number`, every
 /// photo where that number was read.
 async fn photos(req: &Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
-    let url = req.url()?;
-    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-    let forwarded = if let Some(number) = query("number") {
+    let forwarded = if let Some(number) = query(req, "number")? {
         if number.is_empty() || number.len() > 16 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
             return respond::error(400, "number must be 1-16 letters or digits", request_id);
         }
         format!("number={number}")
     } else {
-        let cursor = query("cursor").unwrap_or_else(|| "0".into());
-        let limit = query("limit").unwrap_or_else(|| "50".into());
+        let cursor = query(req, "cursor")?.unwrap_or_else(|| "0".into());
+        let limit = query(req, "limit")?.unwrap_or_else(|| "50".into());
         match (cursor.parse::<u64>(), limit.parse::<u64>()) {
             (Ok(cursor), Ok(limit @ 1..=200)) => format!("cursor={cursor}&limit={limit}"),
             _ => return respond::error(400, "cursor must come from nextCursor, limit be 1-200", request_id),
@@ -165,9 +163,9 @@ async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> R
     if !upgrade.eq_ignore_ascii_case("websocket") {
         return respond::error(426, "this route takes a WebSocket upgrade", request_id);
     }
-    let since = match req.url()?.query_pairs().find(|(key, _)| key == "since") {
+    let since = match query(&req, "since")? {
         None => None,
-        Some((_, value)) => match value.parse::<u64>() {
+        Some(value) => match value.parse::<u64>() {
             Ok(since) => Some(since),
             Err(_) => return respond::error(400, "since must be a seq: a whole number", request_id),
         },

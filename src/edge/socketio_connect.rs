@@ -4,16 +4,15 @@
 
 use worker::{Env, Method, Request, Response, Result};
 
+use super::query;
 use super::respond;
 use super::room_client::RoomClient;
 use super::router::upgraded;
 use crate::protocol::socketio::check_handshake;
 
 pub async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
-    let url = req.url()?;
-    let query = |name: &str| url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
     let upgrade = req.headers().get("upgrade")?.is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-    let (eio, transport) = (query("EIO"), query("transport"));
+    let (eio, transport) = (query(&req, "EIO")?, query(&req, "transport")?);
     if let Err(e) = check_handshake(eio.as_deref(), transport.as_deref(), upgrade && req.method() == Method::Get) {
         return respond::error(400, e, request_id);
     }

@@ -99,7 +99,7 @@ export class EventSocket {
   async request(frame) {
     const from = this.frames.length;
     this.send(frame);
-    return this.waitFor(() => true, { from, ms: 10_000 });
+    return this.waitFor(() => true, { from, ms: 30_000 });
   }
 
   close() {
