@@ -13,7 +13,8 @@ export const TEST_API_TOKEN = "test-api-token";
 /**
  * Starts the Worker; `vars` are extra bindings, over the default API_TOKEN (null removes one).
  * `handleRuntimeStdio(stdout, stderr)`, when given, receives workerd's output (the Worker's
- * console lines) instead of this process's stdout and stderr.
+ * console lines) instead of this process's stdout and stderr. `MF_LOG=INFO` (or DEBUG) in the
+ * environment shows Miniflare's own log, e.g. each queue dispatch ("QUEUE photo-jobs 1/1").
  */
 export async function startWorker({ vars = {}, handleRuntimeStdio } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
