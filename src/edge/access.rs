@@ -4,7 +4,7 @@
 use subtle::ConstantTimeEq;
 use worker::{Env, Request, Result};
 
-use super::query;
+use super::{query, var};
 use crate::guard::{verify_token, AllowedOrigins, Limits};
 
 pub struct Access {
@@ -16,10 +16,6 @@ pub struct Access {
 
 /// A refusal: the status and the reason to answer with.
 pub type Refusal = (u16, String);
-
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
-}
 
 impl Access {
     pub fn from_env(env: &Env) -> Access {

@@ -10,7 +10,7 @@ use std::cell::{Cell, OnceCell};
 use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
 use super::room_client::RoomClient;
-use super::{photo_key, random_bytes, PHOTOS_BUCKET};
+use super::{photo_key, random_bytes, var, PHOTOS_BUCKET};
 use crate::protocol::{LogLine, PhotoJob, Report, RoomReport, Stage};
 use crate::vision::{PhotoReading, Pipeline, VisionError};
 
@@ -185,7 +185,7 @@ struct FaultSwitch {
 
 impl FaultSwitch {
     fn from_env(env: &Env) -> FaultSwitch {
-        let var = |name| env.var(name).ok().map(|v| v.to_string()).unwrap_or_default();
+        let var = |name| var(env, name).unwrap_or_default();
         FaultSwitch {
             rate: var("FAULT_RATE").parse().unwrap_or(0.0),
             always: var("FAULT_PHOTOS").split(',').filter(|id| !id.is_empty()).map(str::to_string).collect(),

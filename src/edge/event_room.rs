@@ -8,7 +8,7 @@ use worker::{
     WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
-use super::query;
+use super::{query, var};
 use super::room_store::RoomStore;
 use crate::protocol::{
     error_frame, replay_truncated_frame, socketio::Heartbeat, Ack, ClientFrame, ClientRequest, NumberSearch,
@@ -61,7 +61,7 @@ impl DurableObject for EventRoom {
             Err(e) => worker::console_error!("EventRoom: auto-response not set: {e:?}"),
         }
         let heartbeat = socketio::heartbeat_of(&env);
-        let limits = Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        let limits = Limits::from_vars(|name| var(&env, name));
         let started = worker::Date::now().as_millis().to_string();
         EventRoom { state, store, started, heartbeat, limits }
     }

@@ -17,6 +17,11 @@ const PHOTOS_BUCKET: &str = "PHOTOS";
 const PHOTO_JOBS_QUEUE: &str = "PHOTO_JOBS";
 const EVENT_ROOM: &str = "EVENT_ROOM";
 
+/// A Worker variable or secret; an empty one counts as unset.
+fn var(env: &worker::Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+}
+
 /// A request's query parameter, decoded.
 fn query(req: &worker::Request, name: &str) -> worker::Result<Option<String>> {
     Ok(req.url()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned()))

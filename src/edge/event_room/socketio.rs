@@ -8,6 +8,7 @@ use serde_json::json;
 use worker::{Env, Response, ResponseBuilder, Result, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 use super::{EventRoom, SocketState};
+use crate::edge::var;
 use crate::guard::RateWindow;
 use crate::protocol::socketio::{self, Heartbeat, Inbound, NAMESPACE};
 use crate::protocol::{error_frame, Ack, ClientFrame, Wire};
@@ -17,8 +18,7 @@ const PING_INTERVAL_VAR: &str = "SOCKETIO_PING_INTERVAL_MS";
 const PING_TIMEOUT_VAR: &str = "SOCKETIO_PING_TIMEOUT_MS";
 
 pub fn heartbeat_of(env: &Env) -> Heartbeat {
-    let var = |name| env.var(name).ok().map(|value| value.to_string());
-    Heartbeat::configured(var(PING_INTERVAL_VAR).as_deref(), var(PING_TIMEOUT_VAR).as_deref())
+    Heartbeat::configured(var(env, PING_INTERVAL_VAR).as_deref(), var(env, PING_TIMEOUT_VAR).as_deref())
 }
 
 impl EventRoom {
