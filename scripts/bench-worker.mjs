@@ -8,6 +8,7 @@
 // photo at a time and reads each job's log line (stageMs, modelLoadMs, wasmMemoryBytes):
 //   1. a small warm-up photo (the isolate's first job: loads the models),
 //   2. a 12-megapixel JPEG, twice (the wasm memory after it is the isolate's high-water mark),
+//      then a 24-megapixel one,
 //   3. N real photos (default 20) spread over ../shared/data/rbnr/set1 and set2, read in place,
 //   4. the 12-megapixel photo saved as a progressive JPEG (memory).
 // Each is followed at once by the native release CLI (`finishline scan`, as scripts/bench.sh
@@ -50,6 +51,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "finishline-bench-"));
 const big = path.join(tmp, "12mp.jpg");
 const small = path.join(tmp, "warmup.jpg");
 const progressive = path.join(tmp, "12mp_progressive.jpg");
+const huge = path.join(tmp, "24mp.jpg");
 execFileSync("python3", ["-c", `
 import sys
 from PIL import Image
@@ -57,7 +59,8 @@ src = Image.open(sys.argv[1]).convert("RGB")
 src.resize((4240, 2832), Image.BICUBIC).save(sys.argv[2], quality=90)  # 12.0 MP, as scripts/bench.sh
 src.resize((480, 320), Image.BICUBIC).save(sys.argv[3], quality=90)
 src.resize((4240, 2832), Image.BICUBIC).save(sys.argv[4], quality=90, progressive=True)
-`, path.join(dataDir, "set2/set2_12.JPG"), big, small, progressive]);
+src.resize((6000, 4000), Image.BICUBIC).save(sys.argv[5], quality=90)  # 24 MP (issue 8)
+`, path.join(dataDir, "set2/set2_12.JPG"), big, small, progressive, huge]);
 
 // --- native: the release CLI, one process per call --------------------------------------------
 const cli = path.join(root, "target/release/finishline");
@@ -140,7 +143,7 @@ async function run(file) {
 const load0 = loadavg()[0];
 const started = Date.now();
 let warmup, bigCold, bigWarm, lastJob;
-let nativeBig = [], nativeLoadMs, rssModels, rssBig, progJob, rssProg;
+let nativeBig = [], nativeLoadMs, rssModels, rssBig, progJob, rssProg, hugeJob, rssHuge;
 const wasmRows = [], nativeRows = [];
 try {
   warmup = await run(small);
@@ -156,6 +159,8 @@ try {
     rssBig = withBig.rss;
     nativeBig = withBig.rows.slice(1);
   }
+  hugeJob = await run(huge);
+  if (native) rssHuge = (await scan([small, huge])).rss;
   for (const [i, file] of photos.entries()) {
     lastJob = await runOrRestart(file);
     wasmRows.push(lastJob);
@@ -238,6 +243,7 @@ if (initialWasmMemory) row("wasm memory at instantiation (data segments incl. em
 row("wasm memory right after loading the models", mb(warmup.wasmMemoryAfterLoadBytes), "");
 row("wasm memory after models + a 480x320 warm-up photo", mb(warmup.wasmMemoryBytes), "");
 row("wasm memory after the 12 MP photo (high-water mark; after it twice)", `${mb(bigCold.wasmMemoryBytes)} (${mb(bigWarm.wasmMemoryBytes)})`, "< 64 MB (isolate limit 128 MB)");
+row("wasm memory after a 24 MP JPEG (6000x4000) too (its total ms)", `${mb(hugeJob.wasmMemoryBytes)} (${ms(total(hugeJob.stageMs))} ms)`, "< 64 MB");
 row(restarts ? "wasm memory after the RBNR photos (restarted isolate)" : `wasm memory after the ${photos.length} RBNR photos too`, mb(lastJob.wasmMemoryBytes), "");
 row(
   "wasm memory after a progressive 12 MP JPEG, run last (its total ms)",
@@ -247,6 +253,7 @@ row(
 if (native) {
   row("native peak RSS, models only (`scan /dev/null`)", mb(rssModels), "");
   row("native peak RSS, warm-up + 12 MP photo twice", mb(rssBig), "(process: code, models, heap)");
+  row("native peak RSS, warm-up + 24 MP photo", mb(rssHuge), "");
   row("native peak RSS, warm-up + progressive 12 MP photo", mb(rssProg), "");
 }
 row("model load, wasm (first job, explicit)", `${warmup.modelLoadMs} ms`, "once per isolate");
