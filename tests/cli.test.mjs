@@ -84,7 +84,7 @@ async function allPhotos(eventId) {
   return photos;
 }
 
-test("upload, killed half-way and run again, ends with every photo processed once and a table of the numbers read", async () => {
+test("upload, killed half-way and run again, ends with every photo processed once and a table of the numbers read", async (t) => {
   const eventId = unique("cli");
   const folder = folderOf(PHOTOS);
   const args = ["upload", folder, "--event", eventId, "--url", worker.url, "--concurrency", "2"];
@@ -103,17 +103,19 @@ test("upload, killed half-way and run again, ends with every photo processed onc
   // Second run: resumes, sends only what is missing, waits for every photo, prints the table.
   const second = await cli(args);
   assert.equal(second.code, 0, `the second run succeeded:\n${second.stdout}\n${second.stderr}`);
-  const resuming = second.stdout.match(/resuming: (\d+) already processed, (\d+) processing, (\d+) stored but not started \(sent again\), (\d+) new/);
+  const resuming = second.stdout.match(/resuming: (\d+) already processed, (\d+) waiting or processing, (\d+) new/);
   assert.ok(resuming, second.stdout);
-  const [held, sentAgain, fresh] = [+resuming[1] + +resuming[2] + +resuming[3], +resuming[3], +resuming[4]];
+  const [held, fresh] = [+resuming[1] + +resuming[2], +resuming[3]];
   assert.equal(held + fresh, PHOTOS.length);
   assert.ok(held >= acceptedFirst, "everything the first run saw accepted is held");
-  const uploadedSecond = uploadedLines(second.stdout);
-  assert.equal(uploadedSecond.length, sentAgain + fresh, "only new (or never started) photos are sent again");
-  for (const line of uploadedLines(first.stdout)) {
-    const name = line.split(/\s+/)[1];
-    if (sentAgain === 0) assert.ok(!uploadedSecond.some((l) => l.split(/\s+/)[1] === name), `${name} sent once`);
-  }
+  const namesOf = (lines) => lines.map((l) => l.split(/\s+/)[1]);
+  const uploadedSecond = namesOf(uploadedLines(second.stdout));
+  assert.equal(uploadedSecond.length, fresh, "only the photos the Worker lacks are sent");
+  for (const name of namesOf(uploadedLines(first.stdout))) assert.ok(!uploadedSecond.includes(name), `${name} is not sent twice`);
+  // A photo whose upload was cut after the Worker registered it (never queued) is sent again
+  // once the event is quiet; a killed request may or may not leave one.
+  const sentAgain = second.stdout.split("\n").filter((l) => l.startsWith("sent again")).length;
+  t.diagnostic(`first run: ${acceptedFirst} accepted; second: ${held} held, ${fresh} sent, ${sentAgain} sent again`);
 
   // Exactly once, as the Worker counts it and as its frame log tells it.
   const status = await getJson(`${worker.url}/events/${eventId}`);
@@ -132,7 +134,7 @@ test("upload, killed half-way and run again, ends with every photo processed onc
   assert.deepEqual(photos.map((p) => p.photoId).sort(), [...ids].sort(), "the Worker holds the CLI's content-derived ids");
   const attempts = photos.reduce((sum, p) => sum + p.attempts, 0);
   assert.ok(photos.every((p) => p.attempts >= 1));
-  // A photo sent again while its first job still waited in the queue may run twice (counted once).
+  // Only a photo sent again can have run twice (and it is still counted once).
   assert.ok(attempts <= PHOTOS.length + sentAgain, `attempts ${attempts}, sent again ${sentAgain}`);
 
   // The table shows, for each file, what the Worker read.

@@ -31,11 +31,8 @@ pub fn photo_id_of(sha256_hex: &str) -> String {
 pub enum Action {
     /// The Worker does not have it.
     Send,
-    /// The Worker registered it but no attempt has started: its first upload may have been cut
-    /// before its job was queued, so send it again (the Worker queues it again; the room
-    /// applies each step once).
-    SendAgain,
-    /// The Worker is processing it: only wait.
+    /// The Worker holds it, queued or processing: only wait (see `unstarted` for a photo
+    /// whose job may never have been queued).
     Wait,
     /// The Worker has finished it (read or failed): nothing to do.
     Done,
@@ -57,7 +54,6 @@ pub fn plan(local: &[LocalPhoto], held: &HashMap<String, PhotoView>) -> Vec<Acti
             match held.get(&photo.photo_id) {
                 None => Action::Send,
                 Some(view) if is_terminal(&view.status) => Action::Done,
-                Some(view) if view.status == "queued" && view.attempts == 0 => Action::SendAgain,
                 Some(_) => Action::Wait,
             }
         })
@@ -68,11 +64,24 @@ pub fn is_terminal(status: &str) -> bool {
     matches!(status, "succeeded" | "failed")
 }
 
+/// Our photos the Worker holds as queued with no attempt started, asked once the whole event
+/// has been quiet for a while: a run killed mid-request can leave a photo registered whose job
+/// was never queued. Sending the same bytes again queues it again; should its first job only
+/// have been slow, the room still applies each step once. `sent_again` are those already sent
+/// again by this run.
+pub fn unstarted<'a>(views: &'a [PhotoView], ours: &HashMap<String, usize>, sent_again: &[String]) -> Vec<&'a str> {
+    views
+        .iter()
+        .filter(|v| v.status == "queued" && v.attempts == 0)
+        .map(|v| v.photo_id.as_str())
+        .filter(|id| ours.contains_key(*id) && !sent_again.iter().any(|s| s == id))
+        .collect()
+}
+
 /// How many photos each action got, for the line that says what a run resumes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PlanCounts {
     pub send: usize,
-    pub send_again: usize,
     pub wait: usize,
     pub done: usize,
     pub same: usize,
@@ -83,7 +92,6 @@ pub fn counts(actions: &[Action]) -> PlanCounts {
     for action in actions {
         match action {
             Action::Send => c.send += 1,
-            Action::SendAgain => c.send_again += 1,
             Action::Wait => c.wait += 1,
             Action::Done => c.done += 1,
             Action::SameAs(_) => c.same += 1,
@@ -135,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn a_resumed_run_sends_only_what_the_worker_lacks_or_never_started() {
+    fn a_resumed_run_sends_only_what_the_worker_lacks() {
         let photos = [
             local("a.jpg", "ph_a"),
             local("b.jpg", "ph_b"),
@@ -157,8 +165,25 @@ mod tests {
         .into();
         let actions = plan(&photos, &held);
         use Action::*;
-        assert_eq!(actions, [Done, Done, Wait, SendAgain, Wait, Send, Send]);
-        assert_eq!(counts(&actions), PlanCounts { send: 2, send_again: 1, wait: 2, done: 2, same: 0 });
+        assert_eq!(actions, [Done, Done, Wait, Wait, Wait, Send, Send]);
+        assert_eq!(counts(&actions), PlanCounts { send: 2, wait: 3, done: 2, same: 0 });
+    }
+
+    #[test]
+    fn only_our_photos_never_started_are_sent_again_and_only_once() {
+        let views: Vec<PhotoView> = [
+            held("ph_a", "queued", 0),
+            held("ph_b", "queued", 1),
+            held("ph_c", "processing", 1),
+            held("ph_d", "queued", 0),
+            held("ph_theirs", "queued", 0),
+        ]
+        .into_iter()
+        .map(|(_, view)| view)
+        .collect();
+        let ours: HashMap<String, usize> = ["ph_a", "ph_b", "ph_c", "ph_d"].iter().enumerate().map(|(i, id)| (id.to_string(), i)).collect();
+        assert_eq!(unstarted(&views, &ours, &[]), ["ph_a", "ph_d"]);
+        assert_eq!(unstarted(&views, &ours, &["ph_a".into()]), ["ph_d"]);
     }
 
     #[test]

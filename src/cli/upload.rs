@@ -19,7 +19,7 @@ use super::api::{Api, UploadError};
 use super::describe::numbers_read;
 use super::files::photos_in;
 use super::live::{follow, Incoming};
-use super::plan::{counts, is_terminal, photo_id_of, plan, Action, LocalPhoto};
+use super::plan::{counts, is_terminal, photo_id_of, plan, unstarted, Action, LocalPhoto};
 use super::summary::{self, Outcome, Row};
 use super::Target;
 
@@ -69,33 +69,32 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
         api.photos().await?.into_iter().map(|view| (view.photo_id.clone(), view)).collect();
     let actions = plan(&photos, &held);
     let c = counts(&actions);
-    let bytes: u64 = photos.iter().zip(&actions).filter(|(_, a)| sends(a)).map(|(p, _)| p.size).sum();
+    let bytes: u64 = photos.iter().zip(&actions).filter(|(_, a)| **a == Action::Send).map(|(p, _)| p.size).sum();
     say(format!(
         "{} photos in {} for event {} at {}: {} to send ({:.1} MB)",
         photos.len() + unreadable.len(),
         args.folder.display(),
         api.event_id(),
         t.url,
-        c.send + c.send_again,
+        c.send,
         bytes as f64 / 1e6
     ));
-    if c.done + c.wait + c.send_again > 0 {
-        say(format!(
-            "resuming: {} already processed, {} processing, {} stored but not started (sent again), {} new",
-            c.done, c.wait, c.send_again, c.send
-        ));
+    if c.done + c.wait > 0 {
+        say(format!("resuming: {} already processed, {} waiting or processing, {} new", c.done, c.wait, c.send));
     }
     if c.same > 0 {
         say(format!("{} files are copies of another file here: each photo is sent once", c.same));
     }
+    let ours: HashMap<String, usize> =
+        photos.iter().enumerate().rev().map(|(i, photo)| (photo.photo_id.clone(), i)).collect();
 
+    let sent_bar = bars.add(bar(bytes, "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {msg} ({eta})"));
+    sent_bar.set_prefix("uploaded");
     let mut run = Run::new(&photos, &held, args.no_wait, &bars);
     let mut live = (!args.no_wait).then(|| follow(api.clone(), status.last_seq));
 
     // Uploads, a few at a time, while the socket's frames are applied as they come.
-    let sent_bar = bars.add(bar(bytes, "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {msg} ({eta})"));
-    sent_bar.set_prefix("uploaded");
-    let to_send: Vec<usize> = (0..photos.len()).filter(|&i| sends(&actions[i])).collect();
+    let to_send: Vec<usize> = (0..photos.len()).filter(|&i| actions[i] == Action::Send).collect();
     let mut uploads = stream::iter(to_send.iter().map(|&i| upload_one(i, &api, &photos[i], &bars, &sent_bar, &say)))
         .buffer_unordered(args.concurrency.into());
     let mut done_sending = to_send.is_empty();
@@ -104,18 +103,10 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
         tokio::select! {
             result = uploads.next() => match result {
                 None => done_sending = true,
-                Some((i, Ok(status))) => {
+                Some((i, result)) => {
                     accepted += 1;
                     sent_bar.set_message(format!("{accepted}/{} photos", to_send.len()));
-                    say(format!("uploaded  {}  {} ({status})", photos[i].name, photos[i].photo_id));
-                }
-                Some((i, Err(UploadError::Fatal(reason)))) => {
-                    bars.clear().ok();
-                    return Err(format!("{reason} (stopped at {})", photos[i].name));
-                }
-                Some((i, Err(UploadError::Refused { reason, .. } | UploadError::Transient(reason)))) => {
-                    say(format!("refused   {}: {reason}", photos[i].name));
-                    run.not_uploaded(&photos[i].photo_id, reason);
+                    run.uploaded(&photos[i], result, "uploaded", &say).inspect_err(|_| bars.clear().unwrap_or(()))?;
                 }
             },
             Some(incoming) = next(&mut live) => {
@@ -126,10 +117,11 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
     drop(uploads);
     sent_bar.finish();
 
-    // Then wait until every photo is processed, asking over HTTP when the socket is quiet.
+    // Then wait until every photo is processed, asking over HTTP when the event is quiet.
     if let Some(live) = live.as_mut() {
         let give_up = Duration::from_secs(args.idle_timeout);
         let mut last_news = Instant::now();
+        let mut sent_again: Vec<String> = Vec::new();
         while !run.finished() {
             let reconcile_at = Instant::now() + RECONCILE_AFTER;
             tokio::select! {
@@ -142,7 +134,25 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
                     None => break,
                 },
                 _ = sleep_until(reconcile_at) => {
-                    if run.reconcile(&api, &say).await {
+                    let views = run.reconcile(&api, &say).await;
+                    if views.iter().fold(false, |moved, view| run.settle_from(view) || moved) {
+                        last_news = Instant::now();
+                    }
+                    let stuck: Vec<String> = unstarted(&views, &ours, &sent_again).into_iter().map(String::from).collect();
+                    if !stuck.is_empty() {
+                        say(format!(
+                            "the event is quiet and {} photos were never started (an upload cut short?): sending them again",
+                            stuck.len()
+                        ));
+                        let hidden = ProgressBar::hidden();
+                        let again: Vec<_> = stream::iter(stuck.iter().map(|id| upload_one(ours[id], &api, &photos[ours[id]], &bars, &hidden, &say)))
+                            .buffer_unordered(args.concurrency.into())
+                            .collect()
+                            .await;
+                        for (i, result) in again {
+                            run.uploaded(&photos[i], result, "sent again", &say).inspect_err(|_| bars.clear().unwrap_or(()))?;
+                        }
+                        sent_again.extend(stuck);
                         last_news = Instant::now();
                     } else if last_news.elapsed() >= give_up {
                         say(format!("no news of any photo for {} s: stopped waiting", give_up.as_secs()));
@@ -161,10 +171,6 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
     println!("{}", summary::totals_line(&totals));
     let waited_in_vain = !args.no_wait && totals.pending > 0;
     Ok(if totals.not_uploaded > 0 || waited_in_vain { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-fn sends(action: &Action) -> bool {
-    matches!(action, Action::Send | Action::SendAgain)
 }
 
 fn bar(len: u64, template: &str) -> ProgressBar {
@@ -323,10 +329,26 @@ impl Run {
         self.settle(&view.photo_id, outcome)
     }
 
-    fn not_uploaded(&mut self, photo_id: &str, reason: String) {
-        if let Some(slot) = self.outcomes.get_mut(photo_id) {
-            *slot = Outcome::NotUploaded(reason);
+    /// Records an upload's answer and says it (`verb`: `uploaded`, `sent again`); `Err` when
+    /// the Worker refuses every upload, which ends the run.
+    fn uploaded(
+        &mut self,
+        photo: &LocalPhoto,
+        result: Result<String, UploadError>,
+        verb: &str,
+        say: &impl Fn(String),
+    ) -> Result<(), String> {
+        match result {
+            Ok(status) => say(format!("{verb:<9} {}  {} ({status})", photo.name, photo.photo_id)),
+            Err(UploadError::Fatal(reason)) => return Err(format!("{reason} (stopped at {})", photo.name)),
+            Err(UploadError::Refused { reason, .. } | UploadError::Transient(reason)) => {
+                say(format!("refused   {}: {reason}", photo.name));
+                if let Some(slot) = self.outcomes.get_mut(&photo.photo_id) {
+                    *slot = Outcome::NotUploaded(reason);
+                }
+            }
         }
+        Ok(())
     }
 
     /// Applies what the socket brought; true when a photo of ours moved.
@@ -334,7 +356,10 @@ impl Run {
         let event = match incoming {
             Incoming::Frame { frame: Some(frame), .. } => frame.event,
             Incoming::Frame { frame: None, .. } | Incoming::Connected => return false,
-            Incoming::Truncated { .. } => return self.reconcile(api, say).await,
+            Incoming::Truncated { .. } => {
+                let views = self.reconcile(api, say).await;
+                return views.iter().fold(false, |moved, view| self.settle_from(view) || moved);
+            }
             Incoming::Dropped(reason) => {
                 say(format!("{reason}; reconnecting"));
                 return false;
@@ -362,15 +387,12 @@ impl Run {
         }
     }
 
-    /// Asks the Worker how our photos stand; true when one of them moved.
-    async fn reconcile(&mut self, api: &Api, say: &impl Fn(String)) -> bool {
-        match api.photos().await {
-            Ok(views) => views.iter().fold(false, |moved, view| self.settle_from(view) || moved),
-            Err(e) => {
-                say(format!("cannot ask the Worker how the photos stand: {e}"));
-                false
-            }
-        }
+    /// Asks the Worker how the event's photos stand (none when it cannot be asked now).
+    async fn reconcile(&self, api: &Api, say: &impl Fn(String)) -> Vec<PhotoView> {
+        api.photos().await.unwrap_or_else(|e| {
+            say(format!("cannot ask the Worker how the photos stand: {e}"));
+            Vec::new()
+        })
     }
 
     /// One row per file, in folder order; unreadable files last.
