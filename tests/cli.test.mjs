@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, startWorker, TEST_API_TOKEN } from "./support/worker.mjs";
-import { EventSocket, getJson, photo, photosDir, upload } from "./support/client.mjs";
+import { EventSocket, getJson, photo, photosDir, StalledError, upload } from "./support/client.mjs";
 
 const bin = path.join(root, "target/debug/finishline");
 const PHOTOS = Array.from({ length: 12 }, (_, i) => `set1_${String(i + 1).padStart(2, "0")}.JPG`);
@@ -67,6 +67,17 @@ function cli(args, { env = {}, onLine, ms = 300_000 } = {}) {
   return Object.assign(done, { child });
 }
 
+/** Resolves as `promise` does, or rejects after `ms` (the timer never outlives it). */
+async function within(promise, ms, message) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(message())), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const uploadedLines = (stdout) => stdout.split("\n").filter((l) => l.startsWith("uploaded  "));
 /** The summary table's row for a file. */
 const rowOf = (stdout, name) => stdout.split("\n").find((l) => l.startsWith(`│ ${name} `));
@@ -85,6 +96,25 @@ async function allPhotos(eventId) {
 }
 
 test("upload, killed half-way and run again, ends with every photo processed once and a table of the numbers read", async (t) => {
+  for (let run = 1; ; run++) {
+    try {
+      return await resumeScenario(t);
+    } catch (e) {
+      if (!(e instanceof StalledError) || run === 3) throw e;
+      // Later tests get a Worker whose queue delivers.
+      t.diagnostic(`local queue stalled (${e.message}); running the scenario again on a fresh Worker`);
+      await worker.dispose();
+      worker = await startWorker();
+    }
+  }
+});
+
+/**
+ * Local Miniflare's queue sometimes stops delivering (see tests/replay.test.mjs); the CLI then
+ * stops waiting after --idle-timeout, and the scenario runs again on a fresh Worker, with every
+ * assertion intact. Cloudflare's queues are not this emulator.
+ */
+async function resumeScenario(t) {
   const eventId = unique("cli");
   const folder = folderOf(PHOTOS);
   const args = ["upload", folder, "--event", eventId, "--url", worker.url, "--concurrency", "2"];
@@ -101,7 +131,11 @@ test("upload, killed half-way and run again, ends with every photo processed onc
   assert.ok(afterKill.body.totalPhotos >= 3 && afterKill.body.totalPhotos < PHOTOS.length, `half-way: ${JSON.stringify(afterKill.body)}`);
 
   // Second run: resumes, sends only what is missing, waits for every photo, prints the table.
-  const second = await cli(args);
+  const second = await cli([...args, "--idle-timeout", "60"]);
+  if (second.code === 1 && /no news of any photo for 60 s: stopped waiting/.test(second.stdout)) {
+    const jobs = (await getJson(`${worker.url}/events/${eventId}`)).body.processedPhotos;
+    throw new StalledError(60_000, jobs);
+  }
   assert.equal(second.code, 0, `the second run succeeded:\n${second.stdout}\n${second.stderr}`);
   const resuming = second.stdout.match(/resuming: (\d+) already processed, (\d+) waiting or processing, (\d+) new/);
   assert.ok(resuming, second.stdout);
@@ -162,7 +196,7 @@ test("upload, killed half-way and run again, ends with every photo processed onc
   assert.equal(uploadedLines(third.stdout).length, 0);
   const still = await getJson(`${worker.url}/events/${eventId}`);
   assert.equal(still.body.lastSeq, status.body.lastSeq, "nothing new was broadcast");
-});
+}
 
 test("watch prints one line per live frame, and the raw frames with --json", async () => {
   const eventId = unique("watch");
@@ -181,7 +215,7 @@ test("watch prints one line per live frame, and the raw frames with --json", asy
   await ready;
   const accepted = await upload(worker.url, eventId, photo("set1/set1_01.JPG"), { requestId: "req_watch_1" });
   assert.equal(accepted.status, 202);
-  await completed;
+  await within(completed, 120_000, () => `no event:completed; watch printed:\n${lines.join("\n")}`);
   watching.child.kill("SIGTERM");
   await watching;
   const photoId = accepted.body.photoId;
@@ -201,7 +235,7 @@ test("watch prints one line per live frame, and the raw frames with --json", asy
   const replaying = cli(["watch", "--event", eventId, "--url", worker.url, "--json", "--since", "0"], {
     onLine: (line) => raw.push(JSON.parse(line)) === 6 && onSix(),
   });
-  await six;
+  await within(six, 60_000, () => `--json printed ${raw.length} frames`);
   replaying.child.kill("SIGTERM");
   await replaying;
   const socket = await EventSocket.open(worker.url, eventId, { since: 0 });
@@ -212,22 +246,33 @@ test("watch prints one line per live frame, and the raw frames with --json", asy
 
 test("a refused photo is reported in the table and the rest still goes through; a wrong token stops at once", async () => {
   // This Worker takes photos up to 80 kB: set1_01 (85 kB) gets a 413, set1_10 (59 kB) goes through.
-  const small = await startWorker({ vars: { MAX_UPLOAD_BYTES: "80000" } });
+  // Reading its events needs a subscribe token, which the CLI gets with the API token.
+  const small = await startWorker({ vars: { MAX_UPLOAD_BYTES: "80000", EVENT_TOKEN_SECRET: "cli-test-secret" } });
   try {
     const eventId = unique("refused");
     const folder = folderOf(["set1_01.JPG", "set1_10.JPG"], { "notes.jpg": "not a photo" });
-    const run = await cli(["upload", folder, "--event", eventId, "--url", small.url]);
+    const run = await cli(["upload", folder, "--event", eventId, "--url", small.url, "--idle-timeout", "60"]);
     assert.equal(run.code, 1, "non-zero: photos failed to upload");
     assert.match(rowOf(run.stdout, "set1_01.JPG"), /not uploaded ┆ 413 the photo is larger than/);
     assert.match(rowOf(run.stdout, "notes.jpg"), /not uploaded ┆ .*not a JPEG, PNG or WebP/);
     assert.match(rowOf(run.stdout, "set1_10.JPG"), /┆ read /);
     assert.match(run.stdout, /3 photos: .*2 not uploaded/);
-    const status = await getJson(`${small.url}/events/${eventId}`);
+    const token = (await fetch(`${small.url}/events/${eventId}/tokens`, { method: "POST", headers: { authorization: `Bearer ${TEST_API_TOKEN}` } }).then((r) => r.json())).token;
+    const status = await getJson(`${small.url}/events/${eventId}?token=${token}`);
     assert.equal(status.body.totalPhotos, 1);
+    const tokenless = await cli(["watch", "--event", eventId, "--url", small.url], { env: { FINISHLINE_TOKEN: "" } });
+    assert.equal(tokenless.code, 1);
+    assert.match(tokenless.stderr, /401 .*: pass --token <API token> or --subscribe-token <token>/);
 
     const wrongToken = await cli(["upload", folder, "--event", eventId, "--url", small.url], { env: { FINISHLINE_TOKEN: "wrong" } });
     assert.equal(wrongToken.code, 1);
-    assert.match(wrongToken.stderr, /the Worker refused the upload: 401/);
+    assert.match(wrongToken.stderr, /the Worker refused the API token .*: 401 /);
+    assert.equal(uploadedLines(wrongToken.stdout).length, 0, "nothing is sent");
+    // Without subscribe tokens the CLI checks the API token with a bodiless write first.
+    const wrongHere = await cli(["upload", folder, "--event", eventId, "--url", worker.url], { env: { FINISHLINE_TOKEN: "wrong" } });
+    assert.equal(wrongHere.code, 1);
+    assert.match(wrongHere.stderr, /the Worker refused the API token: 401 /);
+    assert.equal((await getJson(`${worker.url}/events/${eventId}`)).body.totalPhotos, 0, "nothing was sent");
     const unreachable = await cli(["watch", "--event", eventId, "--url", "http://127.0.0.1:9"]);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:9\//);

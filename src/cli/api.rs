@@ -57,6 +57,8 @@ impl Api {
             .user_agent(concat!("finishline-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+        // An empty token (e.g. FINISHLINE_TOKEN=) counts as none.
+        let (api_token, read_token) = (api_token.filter(|t| !t.is_empty()), read_token.filter(|t| !t.is_empty()));
         let mut api = Api { http, base, event_id: event_id.to_string(), api_token, read_token };
         match api.status().await {
             Err((StatusCode::UNAUTHORIZED, _)) if api.read_token.is_none() && api.api_token.is_some() => {
@@ -120,6 +122,30 @@ impl Api {
         }
     }
 
+    /// Checks the API token before any photo is sent, with a write that has no body
+    /// (`POST /events/{id}/tokens`): a Worker that refuses a photo's upload may answer before
+    /// the body is sent, and the client then sees a broken connection instead of the 401.
+    pub async fn check_writer(&self) -> Result<(), String> {
+        let url = self.url("/tokens", &[]);
+        let mut request = self.http.post(url.clone()).header("content-length", 0);
+        if let Some(token) = &self.api_token {
+            request = request.bearer_auth(token);
+        }
+        let answer = request.send().await.map_err(|e| unreachable(&url, &e))?;
+        match answer.status().as_u16() {
+            // 404: subscribe tokens are off, yet the API token passed.
+            200..=299 | 404 => Ok(()),
+            _ => match json_of::<serde_json::Value>(answer).await {
+                Err((_, reason)) if self.api_token.is_none() => Err(format!("{reason}: pass --token <API token>")),
+                Err((StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, reason)) => {
+                    Err(format!("the Worker refused the API token: {reason}"))
+                }
+                Err((_, reason)) => Err(format!("the Worker refuses uploads: {reason}")),
+                Ok(_) => Ok(()),
+            },
+        }
+    }
+
     async fn subscribe_token(&self) -> Result<String, String> {
         let url = self.url("/tokens", &[]);
         let mut request = self.http.post(url.clone());
@@ -127,7 +153,12 @@ impl Api {
             request = request.bearer_auth(token);
         }
         let answer = request.send().await.map_err(|e| unreachable(&url, &e))?;
-        let issued: IssuedToken = json_of(answer).await.map_err(|(_, e)| format!("cannot get a subscribe token: {e}"))?;
+        let issued: IssuedToken = json_of(answer).await.map_err(|(status, e)| match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                format!("the Worker refused the API token (for a subscribe token, which reading this event needs): {e}")
+            }
+            _ => format!("cannot get a subscribe token: {e}"),
+        })?;
         Ok(issued.token)
     }
 

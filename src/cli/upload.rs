@@ -61,6 +61,7 @@ pub async fn run(args: UploadArgs) -> Result<ExitCode, String> {
     }
     let t = args.target;
     let (api, status) = Api::connect(&t.url, &t.event, t.token, t.subscribe_token).await?;
+    api.check_writer().await?;
     let bars = MultiProgress::new();
     let say = |line: String| bars.suspend(|| println!("{line}"));
 
