@@ -1,6 +1,7 @@
 //! The Worker's fetch handler: checks ids and access, then hands each route to R2, the queue
 //! or the event's room. It holds no state, and logs one JSON line per request.
 
+use futures_util::StreamExt;
 use worker::{event, Context, Date, Env, Headers, Method, Request, Response, ResponseBuilder, Result};
 
 use super::access::{Access, Refusal};
@@ -61,7 +62,7 @@ fn request_id_of(req: &Request) -> Result<std::result::Result<String, (Refusal, 
     })
 }
 
-async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: &mut LogLine) -> Result<Response> {
+async fn route(mut req: Request, env: &Env, access: &Access, request_id: &str, log: &mut LogLine) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["events", event_id, rest @ ..] = segments.as_slice() else {
@@ -84,6 +85,7 @@ async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: 
     let writes = matches!((&method, rest), (Method::Post, ["photos"] | ["tokens"]));
     if writes {
         if let Some((status, reason)) = access.check_writer(&req)? {
+            discard_body(&mut req, access.limits.max_upload_bytes).await;
             return respond::error(status, reason, request_id);
         }
     }
@@ -117,6 +119,20 @@ async fn route(req: Request, env: &Env, access: &Access, request_id: &str, log: 
             respond::error(405, format!("{method} is not allowed on {path}"), request_id)
         }
         _ => respond::error(404, format!("no route for {path}"), request_id),
+    }
+}
+
+/// Reads and drops the body of a write refused before reading it: an answer sent while the
+/// client is still sending reaches some clients (Node's fetch) as a reset connection, not a 401.
+/// Up to the upload limit: a larger body is not worth reading for an answer.
+async fn discard_body(req: &mut Request, limit: u64) {
+    let Ok(mut stream) = req.stream() else { return };
+    let mut read = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        read += chunk.len() as u64;
+        if read > limit {
+            return;
+        }
     }
 }
 
