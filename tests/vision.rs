@@ -261,3 +261,47 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn reads_pngs_of_every_pixel_layout() {
+    // PNGs are shrunk row by row as they are decoded: gray, gray + alpha, RGBA and 16-bit rows
+    // all become the same RGB (set1_01, bib 3638; 4x so that it is shrunk).
+    let original = image::load_from_memory(&photo("set1/set1_01.JPG")).unwrap();
+    let (w, h) = (original.width() * 4, original.height() * 4);
+    let big = original.resize_exact(w, h, image::imageops::FilterType::Triangle);
+    for layout in [
+        image::DynamicImage::ImageRgba8(big.to_rgba8()),
+        image::DynamicImage::ImageRgb16(big.to_rgb16()),
+        image::DynamicImage::ImageLumaA8(big.to_luma_alpha8()),
+    ] {
+        let mut png = Vec::new();
+        layout
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let photo = pipeline().decode(&png).unwrap();
+        assert_eq!((photo.width(), photo.height()), (w, h));
+        assert!(
+            numbers_read(&png).contains(&"3638".to_string()),
+            "{:?}",
+            layout.color()
+        );
+    }
+}
+
+#[test]
+fn big_webps_are_refused_clearly() {
+    // WebP is decoded whole before it is shrunk: above 4 MP it is refused before decoding.
+    let big = image::RgbImage::from_pixel(2500, 1700, image::Rgb([200, 30, 30]));
+    let mut webp = Vec::new();
+    big.write_to(
+        &mut std::io::Cursor::new(&mut webp),
+        image::ImageFormat::WebP,
+    )
+    .unwrap();
+    let err = pipeline().read_numbers(&webp).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "image too large for a WebP: 2500x1700 pixels (limit 4 megapixels for a WebP; send a \
+         JPEG or a non-interlaced PNG)"
+    );
+}

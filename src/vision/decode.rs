@@ -1,9 +1,10 @@
 //! Stage "decode": photo bytes → an upright RGB working copy of bounded size.
 //!
 //! The format is sniffed from the bytes (never trusted from a file name), declared dimensions are
-//! checked before any pixel is decoded (decompression bombs), JPEGs are decoded already scaled
-//! down in the DCT (1/2, 1/4, 1/8) so a big photo never exists at full size in memory, and the
-//! EXIF orientation is applied so boxes are in the photo as people see it.
+//! checked before any pixel is decoded (decompression bombs), and a big photo never exists at
+//! full size in memory: JPEGs are decoded already scaled down in the DCT (1/2, 1/4, 1/8), PNGs
+//! are shrunk row by row as they are decoded, and WebP (decoded whole by its crate) has a lower
+//! size limit. The EXIF orientation is applied so boxes are in the photo as people see it.
 
 use std::io::Cursor;
 
@@ -11,12 +12,18 @@ use image::metadata::Orientation;
 use image::{imageops, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use super::error::VisionError;
+use super::shrink::RowShrinker;
 
 /// Photos above this many pixels are refused before decoding.
 pub const MAX_MEGAPIXELS: u64 = 50;
+/// WebP and interlaced PNG are decoded at full size (up to 4 bytes a pixel) before they are
+/// shrunk: above this they would take the Worker's memory (docs/vision.md).
+pub const MAX_FULL_DECODE_MEGAPIXELS: u64 = 4;
 /// The working copy's longest side: enough for a bib a few percent of the frame tall to keep
 /// ~20 px digits, small enough that a 12 MP photo's working copy is ~9 MB.
 pub const WORKING_LONG_SIDE: u32 = 2048;
+/// Decoded images up to this much larger than the working size are not shrunk.
+const KEEP_LARGER_BY: f32 = 1.25;
 
 /// A decoded photo: the upright working copy and the size of the upright original.
 #[derive(Debug, Clone)]
@@ -86,7 +93,8 @@ pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
     // A decoder bug must not take the whole process down with it (where unwinding exists).
     let decoded = std::panic::catch_unwind(|| match format {
         Format::Jpeg => decode_jpeg(bytes),
-        Format::Png | Format::WebP => decode_with_image(bytes, format),
+        Format::Png => decode_png(bytes),
+        Format::WebP => decode_with_image(bytes, format),
     });
     let (image, orientation) = decoded
         .unwrap_or_else(|_| Err(corrupt(format, "the decoder gave up on it".to_string())))?;
@@ -97,10 +105,11 @@ pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
         | Orientation::Rotate270FlipH => (image.original.1, image.original.0),
         _ => image.original,
     };
-    let mut upright = DynamicImage::ImageRgb8(image.pixels);
+    // Shrunk before it is turned: a rotation copies the image.
+    let mut upright = DynamicImage::ImageRgb8(shrink_to_working_size(image.pixels));
     upright.apply_orientation(orientation);
     Ok(Photo {
-        image: shrink_to_working_size(upright.into_rgb8()),
+        image: upright.into_rgb8(),
         width,
         height,
     })
@@ -117,6 +126,20 @@ fn corrupt(format: Format, reason: String) -> VisionError {
         format: format.name(),
         reason,
     }
+}
+
+/// Refuses what `format` (WebP, interlaced PNG) could only decode at full size when that is big.
+fn check_full_decode(format: &'static str, width: u32, height: u32) -> Result<(), VisionError> {
+    let (w, h) = (u64::from(width), u64::from(height));
+    if w * h > MAX_FULL_DECODE_MEGAPIXELS * 1_000_000 {
+        return Err(VisionError::TooLargeFor {
+            format,
+            width: w,
+            height: h,
+            limit_megapixels: MAX_FULL_DECODE_MEGAPIXELS,
+        });
+    }
+    Ok(())
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), VisionError> {
@@ -182,6 +205,68 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     ))
 }
 
+/// A PNG, shrunk to the working size row by row as it is decoded (an interlaced one cannot be:
+/// its rows come in seven passes, so it is decoded whole, under the lower limit).
+fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
+    let fail = |e: png::DecodingError| corrupt(Format::Png, e.to_string());
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    // 8-bit samples; palettes and bit depths below 8 expanded: rows are gray, gray + alpha, RGB
+    // or RGBA.
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    // The size is checked before the rest is read (bombs); png's own limits would call it corrupt.
+    decoder.set_limits(png::Limits { bytes: usize::MAX });
+    let header = decoder.read_header_info().map_err(fail)?;
+    let (width, height, interlaced) = (header.width, header.height, header.interlaced);
+    check_dimensions(width, height)?;
+    if interlaced {
+        check_full_decode("interlaced PNG", width, height)?;
+        return decode_with_image(bytes, Format::Png);
+    }
+    let mut reader = decoder.read_info().map_err(fail)?;
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let to_rgb: fn(&[u8], &mut Vec<u8>) = match reader.output_color_type().0 {
+        png::ColorType::Rgb => |row, rgb| rgb.extend_from_slice(row),
+        png::ColorType::Rgba => {
+            |row, rgb| rgb.extend(row.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]))
+        }
+        png::ColorType::Grayscale => |row, rgb| rgb.extend(row.iter().flat_map(|&l| [l, l, l])),
+        png::ColorType::GrayscaleAlpha => {
+            |row, rgb| rgb.extend(row.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]))
+        }
+        png::ColorType::Indexed => {
+            return Err(corrupt(Format::Png, "palette not expanded".into()));
+        }
+    };
+    let (out_w, out_h) = shrunk_size(width, height);
+    let mut shrinker = RowShrinker::new(width, height, out_w, out_h);
+    let mut rgb = Vec::with_capacity(width as usize * 3);
+    let mut rows = 0;
+    while let Some(row) = reader.next_row().map_err(fail)? {
+        rgb.clear();
+        to_rgb(row.data(), &mut rgb);
+        shrinker.push(&rgb);
+        rows += 1;
+    }
+    if rows < height {
+        return Err(corrupt(
+            Format::Png,
+            "fewer rows than its header declares".into(),
+        ));
+    }
+    Ok((
+        Decoded {
+            pixels: shrinker.finish(),
+            original: (width, height),
+        },
+        orientation,
+    ))
+}
+
 fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientation), VisionError> {
     let fail = |e: image::ImageError| corrupt(format, e.to_string());
     let image_format = if format == Format::Png {
@@ -195,6 +280,7 @@ fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientati
     let mut decoder = reader.into_decoder().map_err(fail)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
+    check_full_decode(format.name(), width, height)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let pixels = DynamicImage::from_decoder(decoder)
         .map_err(fail)?
@@ -220,12 +306,25 @@ fn working_size(width: u32, height: u32) -> (u32, u32) {
     (scaled(width), scaled(height))
 }
 
+/// Each working pixel is the mean of the pixels it covers: `imageops::resize` would first build
+/// a float copy of the image (12 bytes a pixel: 35 MB for a 12 MP photo decoded at half size).
 fn shrink_to_working_size(image: RgbImage) -> RgbImage {
-    let (w, h) = working_size(image.width(), image.height());
+    let (w, h) = shrunk_size(image.width(), image.height());
     if (w, h) == image.dimensions() {
         return image;
     }
-    imageops::resize(&image, w, h, imageops::FilterType::Triangle)
+    imageops::thumbnail(&image, w, h)
+}
+
+/// The size a decoded `width` x `height` image is shrunk to: the working size, unless the
+/// image is at most KEEP_LARGER_BY larger (a 12 MP JPEG decoded at half size, 2120 px): then it
+/// is kept as it is, as a shrink by so little would blur it unevenly for little memory.
+fn shrunk_size(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long as f32 <= WORKING_LONG_SIDE as f32 * KEEP_LARGER_BY {
+        return (width, height);
+    }
+    working_size(width, height)
 }
 
 #[cfg(test)]

@@ -17,6 +17,14 @@ pub enum VisionError {
         height: u64,
         limit_megapixels: u64,
     },
+    /// Formats decoded only at full size (WebP, interlaced PNG) have a lower limit than JPEG
+    /// and PNG, which are shrunk while they are decoded: the memory is the limit.
+    TooLargeFor {
+        format: &'static str,
+        width: u64,
+        height: u64,
+        limit_megapixels: u64,
+    },
     /// A zero-sized image: nothing to read.
     Empty,
     /// A model could not be loaded or run (a bug or a bad model file, not a bad photo).
@@ -37,6 +45,16 @@ impl fmt::Display for VisionError {
             } => write!(
                 f,
                 "image too large: {width}x{height} pixels (limit {limit_megapixels} megapixels)"
+            ),
+            VisionError::TooLargeFor {
+                format,
+                width,
+                height,
+                limit_megapixels,
+            } => write!(
+                f,
+                "image too large for a {format}: {width}x{height} pixels (limit \
+                 {limit_megapixels} megapixels for a {format}; send a JPEG or a non-interlaced PNG)"
             ),
             VisionError::Empty => write!(f, "the image has no pixels"),
             VisionError::Model(reason) => write!(f, "the recognition model failed: {reason}"),

@@ -12,8 +12,9 @@ mod pipeline;
 mod reading;
 mod recognize;
 mod sampling;
+mod shrink;
 
-pub use decode::{Photo, MAX_MEGAPIXELS, WORKING_LONG_SIDE};
+pub use decode::{Photo, MAX_FULL_DECODE_MEGAPIXELS, MAX_MEGAPIXELS, WORKING_LONG_SIDE};
 pub use detect::Region;
 pub use error::VisionError;
 pub use inspect::{inspect, Inspected};
