@@ -38,8 +38,8 @@ A photo that cannot be read prints {\"file\": ..., \"error\": \"<why>\"} and the
 Exits non-zero only when it cannot run at all (bad arguments, models that do not load).
 
 OPTIONS:
-    --det-model <FILE>    detection model (ONNX) instead of the embedded one
-    --rec-model <FILE>    recognition model (ONNX) instead of the embedded one
+    --det-model <FILE>    detection model (tract NNEF, like models/*.nnef.tar) instead of the embedded one
+    --rec-model <FILE>    recognition model (tract NNEF, like models/*.nnef.tar) instead of the embedded one
     -h, --help            this help
 ";
 
