@@ -16,4 +16,4 @@ if [ -f "$out" ] && [ -z "$(find src models Cargo.toml Cargo.lock .cargo -newer 
 fi
 # worker-build downloads nothing when given these binaries (node_modules/.bin is on PATH
 # under npm run; wasm-bindgen comes from scripts/setup-toolchain.sh).
-WASM_BINDGEN_BIN=wasm-bindgen ESBUILD_BIN=esbuild worker-build --release "$@"
+WASM_BINDGEN_BIN=wasm-bindgen ESBUILD_BIN=esbuild worker-build --profile worker "$@"
