@@ -75,7 +75,7 @@ const mib = (n) => `${(n / 2 ** 20).toFixed(2)} MiB`;
 export function describe(s) {
   const sec = s.sections;
   return [
-    `Worker script (wasm + js), gzip -9: ${mib(s.script.gzip)} (${s.script.gzip} bytes; Cloudflare free plan 3 MB, paid 10 MB)`,
+    `Worker script (wasm + js), gzip -9: ${mib(s.script.gzip)} (${s.script.gzip} bytes; Cloudflare free plan 3 MiB, paid 10 MiB)`,
     `  build/index_bg.wasm: ${mib(s.wasm.raw)} raw, ${mib(s.wasm.gzip)} gzip; sections gzip each: ` +
       `code ${mib(sec.code.gzip)}, data ${mib(sec.data.gzip)}, name ${mib(sec.name.gzip)}, other ${mib(sec.other.gzip)}`,
     `  build/index.js: ${s.js.raw} bytes raw, ${s.js.gzip} gzip`,
