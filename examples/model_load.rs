@@ -15,7 +15,9 @@ const DET_ONNX: &[u8] = include_bytes!("../models/det_ppocrv4_int8w.onnx");
 const REC_ONNX: &[u8] = include_bytes!("../models/rec_ppocrv4_alnum_int8w.onnx");
 
 fn onnx(bytes: &[u8], shape: [usize; 4]) -> TractResult<Arc<TypedRunnableModel>> {
-    let mut model = tract_onnx::onnx().with_ignore_value_info(true).model_for_read(&mut Cursor::new(bytes))?;
+    let mut model = tract_onnx::onnx()
+        .with_ignore_value_info(true)
+        .model_for_read(&mut Cursor::new(bytes))?;
     model.set_input_fact(0, f32::fact(shape).into())?;
     model.into_optimized()?.into_runnable()
 }
@@ -33,7 +35,10 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let runs = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let runs = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
     let nnef = median_ms(runs, || {
         Pipeline::load(DETECTION_MODEL, RECOGNITION_MODEL).unwrap();
     });
@@ -41,5 +46,7 @@ fn main() {
         onnx(DET_ONNX, [1, 3, 672, 672]).unwrap();
         onnx(REC_ONNX, [1, 3, 48, 320]).unwrap();
     });
-    println!("both models, parsed and optimized, median of {runs}: NNEF {nnef:.0} ms, ONNX {onnx:.0} ms");
+    println!(
+        "both models, parsed and optimized, median of {runs}: NNEF {nnef:.0} ms, ONNX {onnx:.0} ms"
+    );
 }

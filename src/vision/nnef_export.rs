@@ -39,7 +39,9 @@ pub fn to_nnef(onnx: &[u8], input: &[usize]) -> TractResult<Vec<u8>> {
     // and tract folds Cast · scale when it optimizes at load, as it did reading the ONNX.
     let mut int8 = vec![];
     for id in 0..model.nodes().len() {
-        let Some(konst) = model.node(id).op_as::<Const>() else { continue };
+        let Some(konst) = model.node(id).op_as::<Const>() else {
+            continue;
+        };
         let tensor = konst.val().clone();
         if tensor.datum_type() != i8::datum_type() {
             continue;
@@ -58,7 +60,11 @@ pub fn to_nnef(onnx: &[u8], input: &[usize]) -> TractResult<Vec<u8>> {
     tract_nnef::ser::rewrite_model(&mut typed)?;
     deterministic_names(&mut typed)?;
     let mut outputs = typed.output_outlets()?.to_vec();
-    ensure!(outputs.len() == 1, "expected one output, the model has {}", outputs.len());
+    ensure!(
+        outputs.len() == 1,
+        "expected one output, the model has {}",
+        outputs.len()
+    );
     for (name, tensor) in int8 {
         outputs.push(typed.add_const(format!("{name}.weights"), tensor)?);
     }
@@ -87,13 +93,21 @@ fn deterministic_names(model: &mut TypedModel) -> TractResult<()> {
     }
     for (stem, ids) in &families {
         for (i, &id) in ids.iter().enumerate() {
-            model.node_mut(id).name = if i == 0 { stem.clone() } else { format!("{stem}.{i}") };
+            model.node_mut(id).name = if i == 0 {
+                stem.clone()
+            } else {
+                format!("{stem}.{i}")
+            };
         }
     }
     let mut names: Vec<&str> = model.nodes().iter().map(|n| n.name.as_str()).collect();
     names.sort_unstable();
     let clash = names.windows(2).find(|w| w[0] == w[1]);
-    ensure!(clash.is_none(), "two nodes named {:?} after renumbering", clash.unwrap()[0]);
+    ensure!(
+        clash.is_none(),
+        "two nodes named {:?} after renumbering",
+        clash.unwrap()[0]
+    );
     Ok(())
 }
 
@@ -104,7 +118,10 @@ mod tests {
 
     const DET_ONNX: &[u8] = include_bytes!("../../models/det_ppocrv4_int8w.onnx");
     const REC_ONNX: &[u8] = include_bytes!("../../models/rec_ppocrv4_alnum_int8w.onnx");
-    const PHOTO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rbnr/set1/set1_01.JPG");
+    const PHOTO: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/rbnr/set1/set1_01.JPG"
+    );
 
     /// The ONNX file as the pipeline loaded it before NNEF.
     fn onnx_plan(onnx: &[u8], input: &[usize]) -> Plan {
@@ -136,9 +153,18 @@ mod tests {
         let a = models::run(&nnef_plan, input.clone()).unwrap();
         let b = models::run(&onnx_plan, input).unwrap();
         assert_eq!(a.shape(), b.shape());
-        let floats = |t: &Arc<Tensor>| t.try_as_plain_ram().and_then(|p| p.as_slice::<f32>()).unwrap().to_vec();
+        let floats = |t: &Arc<Tensor>| {
+            t.try_as_plain_ram()
+                .and_then(|p| p.as_slice::<f32>())
+                .unwrap()
+                .to_vec()
+        };
         let (a, b) = (floats(&a), floats(&b));
-        let max = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        let max = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
         // Not bit for bit: tract fuses the weights into their ops in another order when it
         // knows them only at load (measured: up to 6.2e-6 on these probabilities).
         assert!(max <= 1e-4, "NNEF and ONNX outputs differ, by up to {max}");
@@ -147,8 +173,16 @@ mod tests {
     #[test]
     fn nnef_files_are_what_the_converter_writes_from_the_onnx_files() {
         let stale = "is stale: rebuild it with `cargo run --release --example nnef_from_onnx` (models/README.md)";
-        assert!(detector_to_nnef(DET_ONNX).unwrap() == DETECTION_MODEL, "models/{} {stale}", models::DETECTION_MODEL_FILE);
-        assert!(recognizer_to_nnef(REC_ONNX).unwrap() == RECOGNITION_MODEL, "models/{} {stale}", models::RECOGNITION_MODEL_FILE);
+        assert!(
+            detector_to_nnef(DET_ONNX).unwrap() == DETECTION_MODEL,
+            "models/{} {stale}",
+            models::DETECTION_MODEL_FILE
+        );
+        assert!(
+            recognizer_to_nnef(REC_ONNX).unwrap() == RECOGNITION_MODEL,
+            "models/{} {stale}",
+            models::RECOGNITION_MODEL_FILE
+        );
     }
 
     #[test]
