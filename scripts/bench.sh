@@ -38,4 +38,4 @@ PY
 for wasm in build/index_bg.wasm target/wasm32-unknown-unknown/release/finishline.wasm; do
   [ -f "$wasm" ] && echo "$wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
 done
-echo "models: $(cat models/*.onnx | wc -c) bytes raw, $(cat models/*.onnx | gzip -9 | wc -c) bytes gzip"
+echo "models: $(cat models/*.nnef.tar | wc -c) bytes raw, $(cat models/*.nnef.tar | gzip -9 | wc -c) bytes gzip"

@@ -14,6 +14,8 @@ Steps, each needed by tract or by size:
    a per-output-channel f32 scale, restored by Cast + Mul. Both inputs are constants, so tract
    folds them back into f32 weights at load: ~4x smaller files, fp32 compute and accuracy.
 Then check the int8 files against fp32 with onnxruntime on a fixed random input.
+5. Convert both to tract NNEF (models/*.nnef.tar, the files the pipeline loads) with tract-nnef's
+   own writer: `cargo run --example nnef_from_onnx` (deterministic, like the steps above).
 """
 import argparse, glob, os, subprocess, sys, tarfile, tempfile
 
@@ -151,6 +153,10 @@ def main():
             diff = max_difference(fp32_path, out_path, shape)
             print(f"{out}: {os.path.getsize(out_path) / 1e6:.2f} MB "
                   f"(fp32 {os.path.getsize(fp32_path) / 1e6:.2f} MB), max |int8w - fp32| on random input {diff:.4f}")
+    # The dev profile is enough (dependencies are optimized in it) and shares cargo test's build.
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    subprocess.run(["cargo", "run", "--quiet", "--example", "nnef_from_onnx", "--", os.path.abspath(args.out)],
+                   cwd=repo, check=True)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,10 @@ pub struct ScanArgs {
     /// name order)
     #[arg(required = true, value_name = "FILE|FOLDER")]
     paths: Vec<PathBuf>,
-    /// Detection model (ONNX) instead of the embedded one
+    /// Detection model (tract NNEF, like models/*.nnef.tar) instead of the embedded one
     #[arg(long, value_name = "FILE")]
     det_model: Option<PathBuf>,
-    /// Recognition model (ONNX) instead of the embedded one
+    /// Recognition model (tract NNEF, like models/*.nnef.tar) instead of the embedded one
     #[arg(long, value_name = "FILE")]
     rec_model: Option<PathBuf>,
 }

@@ -10,23 +10,43 @@ use std::cell::{Cell, OnceCell};
 use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
 use super::room_client::RoomClient;
-use super::{photo_key, random_bytes, var, PHOTOS_BUCKET};
+use super::{photo_key, random_bytes, var, ASSETS, PHOTOS_BUCKET};
 use crate::protocol::{LogLine, PhotoJob, Report, RoomReport, Stage};
-use crate::vision::{PhotoReading, Pipeline, VisionError};
+use crate::vision::{PhotoReading, Pipeline, VisionError, DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
 
 thread_local! {
     /// Models are parsed and optimized once per isolate, never per photo.
     static PIPELINE: OnceCell<std::result::Result<&'static Pipeline, String>> = const { OnceCell::new() };
 }
 
-fn pipeline() -> Result<&'static Pipeline> {
-    PIPELINE.with(|cell| {
-        cell.get_or_init(|| {
-            Pipeline::embedded().map(|p| &*Box::leak(Box::new(p))).map_err(|e| e.to_string())
-        })
-        .clone()
+/// The isolate's pipeline, loading it on first use from the model files the Worker serves as
+/// static assets (deployed with the code, outside its script size: models/README.md). A
+/// failed fetch is retried by the next job; a model that does not load stays an error.
+async fn pipeline(env: &Env) -> Result<&'static Pipeline> {
+    if PIPELINE.with(|cell| cell.get().is_none()) {
+        let det = model_file(env, DETECTION_MODEL_FILE).await?;
+        let rec = model_file(env, RECOGNITION_MODEL_FILE).await?;
+        // Another job of this isolate may have loaded it while these were fetched: the
+        // check and the load below are one synchronous step, so it is loaded only once.
+        PIPELINE.with(|cell| {
+            cell.get_or_init(|| Pipeline::load(&det, &rec).map(|p| &*Box::leak(Box::new(p))).map_err(|e| e.to_string()));
+        });
+    }
+    PIPELINE.with(|cell| cell.get().cloned().unwrap_or_else(|| Err("not loaded".into())))
         .map_err(|e| worker::Error::RustError(format!("models did not load: {e}")))
-    })
+}
+
+/// A model file from the Worker's static assets (public/models/, copied from models/ by
+/// scripts/build-worker.sh).
+async fn model_file(env: &Env, name: &str) -> Result<Vec<u8>> {
+    let mut response = env.assets(ASSETS)?.fetch(format!("https://assets.local/models/{name}"), None).await?;
+    if response.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "model {name} is not in the static assets (status {}): build with npm run build",
+            response.status_code()
+        )));
+    }
+    response.bytes().await
 }
 
 #[event(queue)]
@@ -114,7 +134,7 @@ impl Job<'_> {
         // real time, which is what scripts/bench-worker.mjs measures.
         let loading = PIPELINE.with(|cell| cell.get().is_none());
         let t = now();
-        let pipeline = pipeline()?;
+        let pipeline = pipeline(self.env).await?;
         if loading {
             self.model_load.set(Some((now().saturating_sub(t), wasm_memory_bytes())));
         }

@@ -16,6 +16,8 @@ mod upload;
 const PHOTOS_BUCKET: &str = "PHOTOS";
 const PHOTO_JOBS_QUEUE: &str = "PHOTO_JOBS";
 const EVENT_ROOM: &str = "EVENT_ROOM";
+/// The static assets: the dashboard, and the model files the consumer loads.
+const ASSETS: &str = "ASSETS";
 
 /// A Worker variable or secret; an empty one counts as unset.
 fn var(env: &worker::Env, name: &str) -> Option<String> {

@@ -2,8 +2,8 @@
 //! probability; each connected blob of likely text becomes a rotated rectangle, grown back to
 //! the full text height (DB paints a shrunk core of every text line).
 
-use tract_onnx::prelude::tract_ndarray::Array4;
-use tract_onnx::prelude::*;
+use tract_nnef::prelude::tract_ndarray::Array4;
+use tract_nnef::prelude::*;
 
 use super::decode::Photo;
 use super::error::VisionError;

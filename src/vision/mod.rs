@@ -8,6 +8,8 @@ mod error;
 mod geometry;
 mod inspect;
 mod models;
+#[cfg(not(target_arch = "wasm32"))]
+mod nnef_export;
 mod pipeline;
 mod reading;
 mod recognize;
@@ -18,6 +20,10 @@ pub use decode::{Photo, MAX_FULL_DECODE_MEGAPIXELS, MAX_MEGAPIXELS, WORKING_LONG
 pub use detect::Region;
 pub use error::VisionError;
 pub use inspect::{inspect, Inspected};
+#[cfg(not(target_arch = "wasm32"))]
 pub use models::{DETECTION_MODEL, RECOGNITION_MODEL};
+pub use models::{DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
+#[cfg(not(target_arch = "wasm32"))]
+pub use nnef_export::{detector_to_nnef, recognizer_to_nnef};
 pub use pipeline::Pipeline;
 pub use reading::{Color, Detection, PhotoReading, PixelBox};

@@ -15,15 +15,19 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Parses and optimizes the detection and recognition models (ONNX bytes).
+    /// Parses and optimizes the detection and recognition models (tract NNEF tars, the files
+    /// in models/): once per process or isolate, never per photo.
     pub fn load(det_model: &[u8], rec_model: &[u8]) -> Result<Pipeline, VisionError> {
+        let nnef = models::nnef();
         Ok(Pipeline {
-            detector: models::load_detector(det_model)?,
-            recognizer: models::load_recognizer(rec_model)?,
+            detector: models::load_detector(&nnef, det_model)?,
+            recognizer: models::load_recognizer(&nnef, rec_model)?,
         })
     }
 
-    /// The models shipped in models/, embedded in the binary.
+    /// The models shipped in models/, embedded in the native binary (the Worker reads the
+    /// same files from its static assets and calls `load`).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn embedded() -> Result<Pipeline, VisionError> {
         Pipeline::load(models::DETECTION_MODEL, models::RECOGNITION_MODEL)
     }

@@ -2,8 +2,8 @@
 //! reads a line as a sequence of per-column character probabilities (CTC); the classifier was
 //! sliced to digits and ASCII letters, so words on a bib are read as words and dropped.
 
-use tract_onnx::prelude::tract_ndarray::Array4;
-use tract_onnx::prelude::*;
+use tract_nnef::prelude::tract_ndarray::Array4;
+use tract_nnef::prelude::*;
 
 use super::decode::Photo;
 use super::detect::Region;

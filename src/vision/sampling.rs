@@ -2,7 +2,7 @@
 //! rotation, resize and normalization in one pass, with no intermediate image.
 
 use image::RgbImage;
-use tract_onnx::prelude::tract_ndarray::{s, Array4};
+use tract_nnef::prelude::tract_ndarray::{s, Array4};
 
 use super::geometry::RotatedRect;
 
