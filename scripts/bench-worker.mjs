@@ -116,14 +116,14 @@ try {
     nativeLoadMs = models.wall;
     rssModels = models.rss;
   }
-  bigCold = await run(big);
-  bigWarm = await run(big);
+  bigCold = await runOrRestart(big);
+  bigWarm = await runOrRestart(big);
   if (native) {
     const withBig = await scan([small, big, big]);
     rssBig = withBig.rss;
     nativeBig = withBig.rows.slice(1);
   }
-  hugeJob = await run(huge);
+  hugeJob = await runOrRestart(huge);
   if (native) rssHuge = (await scan([small, huge])).rss;
   for (const [i, file] of photos.entries()) {
     lastJob = await runOrRestart(file);
