@@ -72,11 +72,11 @@ async function wasmJob(file) {
   for (;;) {
     try {
       const { photoId } = await worker.upload(eventId, file);
-      const job = await worker.job(photoId);
+      const job = await worker.job(photoId, 30_000);
       if (job.outcome !== "completed" || !job.stageMs) throw new Error(`${file}: ${JSON.stringify(job)}`);
       return job;
     } catch (e) {
-      if (!(e instanceof Stalled) || restarts === 3) throw e;
+      if (!(e instanceof Stalled) || restarts === 10) throw e;
       restarts++;
       await worker.dispose();
       worker = await startJobWorker();

@@ -85,7 +85,7 @@ async function runOrRestart(file) {
     try {
       return await run(file);
     } catch (e) {
-      if (!(e instanceof Stalled) || restarts === 3) throw e;
+      if (!(e instanceof Stalled) || restarts === 10) throw e;
       restarts++;
       process.stderr.write(`\n${e.message}: restarting the Worker\n`);
       await worker.dispose();
@@ -99,7 +99,7 @@ const eventId = `bench-${Date.now()}`;
 /** Uploads one photo and resolves with its job's log line. */
 async function run(file) {
   const { photoId } = await worker.upload(eventId, file);
-  const job = await worker.job(photoId, 60_000);
+  const job = await worker.job(photoId, file === huge || file === progressive ? 60_000 : 30_000);
   if (job.outcome !== "completed" || !job.stageMs) throw new Error(`${file}: job ${JSON.stringify(job)}`);
   return job;
 }
