@@ -15,7 +15,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
-import { ms, rbnrPhotos, root, startJobWorker, sum, summarize, table, times } from "./bench/worker-jobs.mjs";
+import { rbnrPhotos, root, startJobWorker, Stalled, sum, summarize, table, times } from "./bench/worker-jobs.mjs";
 
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf("--photos") + 1] || 30);
@@ -26,6 +26,20 @@ const settings = [
   { maxBatchSize: 10, maxBatchTimeout: 1 },
 ];
 const STALL_MS = 120_000;
+let stalls = 0;
+
+/** A setting's run; after a local queue stall (docs/performance.md), again on a fresh Worker. */
+async function wasmRunOrAgain(consumer) {
+  for (;;) {
+    try {
+      return await wasmRun(consumer);
+    } catch (e) {
+      if (!(e instanceof Stalled) || stalls === 5) throw e;
+      stalls++;
+      process.stderr.write(`${e.message}: the local queue stalled, running this setting again\n`);
+    }
+  }
+}
 
 async function wasmRun(consumer) {
   const worker = await startJobWorker({ consumer });
@@ -62,7 +76,7 @@ const load0 = loadavg()[0];
 const started = Date.now();
 const runs = [];
 for (const consumer of settings) {
-  runs.push(await wasmRun(consumer));
+  runs.push(await wasmRunOrAgain(consumer));
   process.stderr.write(`batch ${consumer.maxBatchSize} done\n`);
 }
 const native1 = await nativeRun(1);
@@ -94,6 +108,7 @@ out.push(
   "",
   "`rest of jobs`: inside the consumer but outside the stages (the room's attempt and the four reports, R2 get); " +
     "`between jobs`: the queue's dispatch and the uploads, which the same workerd serves meanwhile. " +
+    (stalls ? `The local queue stalled ${stalls} time(s): that setting was run again on a fresh Worker. ` : "") +
     `${cpus().length} CPUs; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after; ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
 console.log(out.join("\n"));
