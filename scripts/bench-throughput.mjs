@@ -25,7 +25,7 @@ const settings = [
   { maxBatchSize: 5, maxBatchTimeout: 0 },
   { maxBatchSize: 10, maxBatchTimeout: 1 },
 ];
-const STALL_MS = 120_000;
+const STALL_MS = 60_000;
 let stalls = 0;
 
 /** A setting's run; after a local queue stall (docs/performance.md), again on a fresh Worker. */
@@ -50,8 +50,15 @@ async function wasmRun(consumer) {
     const t0 = performance.now();
     const ids = await Promise.all(photos.map((file, i) => worker.upload(eventId, file, `p${i}`).then((b) => b.photoId)));
     const uploadedMs = performance.now() - t0;
-    const jobs = [];
-    for (const id of ids) jobs.push(await worker.job(id, STALL_MS));
+    // A stall is no new job line for STALL_MS (photos finish in any order, a batch at a time).
+    const pending = new Set(ids);
+    let seen = worker.jobs.length, lastProgress = performance.now();
+    while ([...pending].some((id) => !worker.jobs.some((j) => j.photoId === id && j.outcome === "completed"))) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (worker.jobs.length > seen) (seen = worker.jobs.length), (lastProgress = performance.now());
+      if (performance.now() - lastProgress > STALL_MS) throw new Stalled(`no job line for ${STALL_MS / 1000} s`);
+    }
+    const jobs = ids.map((id) => worker.jobs.find((j) => j.photoId === id && j.outcome === "completed"));
     const wallMs = Math.max(...jobs.map((j) => j.at)) - t0;
     const extra = worker.jobs.slice(first).filter((j) => j.outcome !== "completed").length;
     return { consumer, jobs, wallMs, uploadedMs, extra };
