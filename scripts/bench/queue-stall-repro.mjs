@@ -5,10 +5,13 @@
 //
 //   node scripts/bench/queue-stall-repro.mjs          # unread answer: stalls after job 0
 //   node scripts/bench/queue-stall-repro.mjs read     # the same, answer read: all 5 jobs run
+//   node scripts/bench/queue-stall-repro.mjs long     # answer read, then 6 s of CPU per job:
+//                                                     # stalls within a few jobs, not every run
 import { createInterface } from "node:readline";
 import { Log, LogLevel, Miniflare } from "miniflare";
 
-const read = process.argv[2] === "read";
+const mode = process.argv[2];
+const read = mode === "read" || mode === "long";
 const script = `import { DurableObject } from "cloudflare:workers";
 export class Room extends DurableObject {
   async fetch() { return new Response("ok"); }
@@ -22,6 +25,7 @@ export default {
     for (const m of batch.messages) {
       const answer = await env.ROOM.get(env.ROOM.idFromName("e1")).fetch("http://room/report", { method: "POST", body: "1" });
       ${read ? "await answer.text();" : "// the answer's body is never read"}
+      ${mode === "long" ? "const end = Date.now() + 6000; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1);" : ""}
       console.log("JOBDONE " + m.body.n);
       m.ack();
     }
@@ -45,11 +49,12 @@ const mf = new Miniflare({
 });
 const url = await mf.ready;
 let ran = 0;
-for (let n = 0; n < 5; n++) {
+const jobs = mode === "long" ? 8 : 5;
+for (let n = 0; n < jobs; n++) {
   const finished = new Promise((resolve) => (done = resolve));
   await fetch(`${url}?n=${n}`);
-  if (!(await Promise.race([finished.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]))) break;
+  if (!(await Promise.race([finished.then(() => true), new Promise((r) => setTimeout(() => r(false), 20_000))]))) break;
   ran++;
 }
-console.log(ran === 5 ? "no stall: 5 of 5 jobs ran" : `STALLED: job ${ran} was never delivered (10 s)`);
+console.log(ran === jobs ? `no stall: ${jobs} of ${jobs} jobs ran` : `STALLED: job ${ran} was never delivered (20 s)`);
 await mf.dispose();
