@@ -28,42 +28,21 @@ const settings = [
 const STALL_MS = 60_000;
 let stalls = 0;
 
-/** A setting's run; after a local queue stall (docs/performance.md), again on a fresh Worker. */
+/**
+ * A setting's run; after a local queue stall (docs/performance.md), again on a fresh Worker, at
+ * most 3 tries: a setting whose invocations are long (several photos a batch) stalls nearly
+ * every time, and is then reported as such.
+ */
 async function wasmRunOrAgain(consumer) {
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     try {
       return await wasmRun(consumer);
     } catch (e) {
-      if (!(e instanceof Stalled) || stalls === 5) throw e;
+      if (!(e instanceof Stalled)) throw e;
       stalls++;
       process.stderr.write(`${e.message}: the local queue stalled, running this setting again\n`);
+      if (tries === 3) return { consumer, stalled: tries };
     }
-  }
-}
-
-async function wasmRun(consumer) {
-  const worker = await startJobWorker({ consumer });
-  try {
-    const eventId = `throughput-${Date.now()}`;
-    await worker.job((await worker.upload(eventId, photos[0], "warmup")).photoId, STALL_MS);
-    const first = worker.jobs.length;
-    const t0 = performance.now();
-    const ids = await Promise.all(photos.map((file, i) => worker.upload(eventId, file, `p${i}`).then((b) => b.photoId)));
-    const uploadedMs = performance.now() - t0;
-    // A stall is no new job line for STALL_MS (photos finish in any order, a batch at a time).
-    const pending = new Set(ids);
-    let seen = worker.jobs.length, lastProgress = performance.now();
-    while ([...pending].some((id) => !worker.jobs.some((j) => j.photoId === id && j.outcome === "completed"))) {
-      await new Promise((r) => setTimeout(r, 250));
-      if (worker.jobs.length > seen) (seen = worker.jobs.length), (lastProgress = performance.now());
-      if (performance.now() - lastProgress > STALL_MS) throw new Stalled(`no job line for ${STALL_MS / 1000} s`);
-    }
-    const jobs = ids.map((id) => worker.jobs.find((j) => j.photoId === id && j.outcome === "completed"));
-    const wallMs = Math.max(...jobs.map((j) => j.at)) - t0;
-    const extra = worker.jobs.slice(first).filter((j) => j.outcome !== "completed").length;
-    return { consumer, jobs, wallMs, uploadedMs, extra };
-  } finally {
-    await worker.dispose();
   }
 }
 
@@ -97,6 +76,7 @@ out.push(
   table(
     ["consumer", "photos/min", "wall s", "uploads s", ...stages.map((s) => `${s} % of wall`), "rest of jobs %", "between jobs %", "retries"],
     runs.map((r) => {
+      if (r.stalled) return [`wasm, max_batch_size ${r.consumer.maxBatchSize}, max_batch_timeout ${r.consumer.maxBatchTimeout}`, `stalled ${r.stalled} of ${r.stalled} tries`, "", "", "", "", "", "", "", "", ""];
       const st = stages.map((s) => sum(r.jobs.map((j) => j.stageMs?.[s] ?? 0)));
       const inJobs = sum(r.jobs.map((j) => j.durationMs));
       const pct = (x) => `${((100 * x) / r.wallMs).toFixed(1)}`;
@@ -120,7 +100,7 @@ out.push(
 );
 console.log(out.join("\n"));
 
-const best = runs.reduce((a, b) => (perMinute(b.wallMs) > perMinute(a.wallMs) ? b : a));
+const best = runs.filter((r) => !r.stalled).reduce((a, b) => (perMinute(b.wallMs) > perMinute(a.wallMs) ? b : a));
 await summarize([
   { what: `throughput, photos/min, wasm local queue (best: max_batch_size ${best.consumer.maxBatchSize}) vs native CLI 1 process`, measured: perMinute(best.wallMs).toFixed(1), against: perMinute(native1).toFixed(1), ratio: times(perMinute(best.wallMs), perMinute(native1)), goal: "", met: "" },
 ]);
