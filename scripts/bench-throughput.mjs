@@ -46,6 +46,32 @@ async function wasmRunOrAgain(consumer) {
   }
 }
 
+async function wasmRun(consumer) {
+  const worker = await startJobWorker({ consumer });
+  try {
+    const eventId = `throughput-${Date.now()}`;
+    await worker.job((await worker.upload(eventId, photos[0], "warmup")).photoId, STALL_MS);
+    const first = worker.jobs.length;
+    const t0 = performance.now();
+    const ids = await Promise.all(photos.map((file, i) => worker.upload(eventId, file, `p${i}`).then((b) => b.photoId)));
+    const uploadedMs = performance.now() - t0;
+    // A stall is no new job line for STALL_MS (photos finish in any order, a batch at a time).
+    const pending = new Set(ids);
+    let seen = worker.jobs.length, lastProgress = performance.now();
+    while ([...pending].some((id) => !worker.jobs.some((j) => j.photoId === id && j.outcome === "completed"))) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (worker.jobs.length > seen) (seen = worker.jobs.length), (lastProgress = performance.now());
+      if (performance.now() - lastProgress > STALL_MS) throw new Stalled(`no job line for ${STALL_MS / 1000} s`);
+    }
+    const jobs = ids.map((id) => worker.jobs.find((j) => j.photoId === id && j.outcome === "completed"));
+    const wallMs = Math.max(...jobs.map((j) => j.at)) - t0;
+    const extra = worker.jobs.slice(first).filter((j) => j.outcome !== "completed").length;
+    return { consumer, jobs, wallMs, uploadedMs, extra };
+  } finally {
+    await worker.dispose();
+  }
+}
+
 /** The release CLI over the same photos in `processes` processes side by side. */
 async function nativeRun(processes) {
   const cli = path.join(root, "target/release/finishline");
