@@ -1,0 +1,45 @@
+// Native side of scripts/bench-inference.mjs: for each photo, how many detector tiles and
+// recognizer crops our pipeline runs (so onnxruntime runs the same number of the same shapes)
+// and the native stage times. Compiled by the bench with rustc against target/release's
+// libfinishline (no Cargo target, so `cargo test` never builds it). One JSON line per photo.
+use std::time::Instant;
+
+use finishline::vision::Pipeline;
+
+// Mirrors src/vision/models.rs and detect.rs: DETECTION_TILE, DETECTION_LONG_SIDE, TILE_OVERLAP.
+const TILE: usize = 672;
+const LONG_SIDE: f32 = 1280.0;
+const OVERLAP: usize = 64;
+
+fn tiles(length: usize) -> usize {
+    if length <= TILE {
+        1
+    } else {
+        (length - OVERLAP).div_ceil(TILE - OVERLAP)
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+fn main() {
+    let pipeline = Pipeline::embedded().expect("models");
+    for file in std::env::args().skip(1) {
+        let bytes = std::fs::read(&file).expect("photo");
+        let photo = pipeline.decode(&bytes).expect("decode");
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        let ratio = LONG_SIDE / w.max(h);
+        let tile_count = tiles((w * ratio).round() as usize) * tiles((h * ratio).round() as usize);
+        let t = Instant::now();
+        let regions = pipeline.detect(&photo).expect("detect");
+        let detection_ms = ms(t);
+        let t = Instant::now();
+        pipeline.read(&photo, &regions).expect("read");
+        let ocr_ms = ms(t);
+        println!(
+            "{{\"file\":{file:?},\"tiles\":{tile_count},\"crops\":{},\"detectionMs\":{detection_ms},\"ocrMs\":{ocr_ms}}}",
+            regions.len()
+        );
+    }
+}
