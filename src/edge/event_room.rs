@@ -1,6 +1,6 @@
 //! `EventRoom`: one Durable Object per event, the single source of truth for its photos,
 //! counters and broadcasts. Sockets are held with the WebSocket Hibernation API, and each
-//! socket's subscription lives in its attachment: nothing is kept only in memory.
+//! socket's subscription lives in its attachment: memory only caches it (`Audience`).
 
 use serde::{Deserialize, Serialize};
 use worker::{
@@ -15,7 +15,9 @@ use crate::protocol::{
     PhotoPage, Registered, Registration, RoomReport, ServerEvent, Wire,
 };
 
+mod audience;
 mod socketio;
+use audience::Audience;
 use crate::guard::{Limits, RateWindow};
 use crate::room::{apply_report, truncated_at, PhotoRecord};
 
@@ -47,6 +49,7 @@ pub struct EventRoom {
     started: String,
     heartbeat: Heartbeat,
     limits: Limits,
+    audience: Audience,
 }
 
 impl DurableObject for EventRoom {
@@ -63,7 +66,7 @@ impl DurableObject for EventRoom {
         let heartbeat = socketio::heartbeat_of(&env);
         let limits = Limits::from_vars(|name| var(&env, name));
         let started = worker::Date::now().as_millis().to_string();
-        EventRoom { state, store, started, heartbeat, limits }
+        EventRoom { state, store, started, heartbeat, limits, audience: Audience::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -183,8 +186,7 @@ impl EventRoom {
         let ack = if *event_id != socket.event_id {
             Ack::refused(format!("this socket belongs to event {}, not {event_id}", socket.event_id))
         } else {
-            socket.subscribed = subscribe;
-            ws.serialize_attachment(&socket)?;
+            self.set_subscribed(ws, &mut socket, subscribe)?;
             if subscribe { Ack::subscribed(event_id) } else { Ack::unsubscribed() }
         };
         if let Some(answer) = socket.wire.ack(&ack, frame.id.as_ref()) {
@@ -196,6 +198,18 @@ impl EventRoom {
         }
     }
 
+    /// Stores a socket's subscription in its attachment, and in the audience if it changed.
+    fn set_subscribed(&self, ws: &WebSocket, socket: &mut SocketState, subscribed: bool) -> Result<()> {
+        let was = std::mem::replace(&mut socket.subscribed, subscribed);
+        ws.serialize_attachment(&*socket)?;
+        match (was, subscribed) {
+            (false, true) => self.audience.joined(ws, socket.wire),
+            (true, false) => self.audience.left(ws),
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Accepts a socket for the hibernation API, subscribed to its event from the start; with
     /// `since`, it first receives every logged frame after that seq. Nothing can be broadcast
     /// between the replay and the accept: the room runs one event at a time.
@@ -204,6 +218,7 @@ impl EventRoom {
         self.state.accept_web_socket(&pair.server);
         let socket = SocketState { event_id: event_id.to_string(), subscribed: true, wire: Wire::Json, rate: RateWindow::default() };
         pair.server.serialize_attachment(&socket)?;
+        self.audience.joined(&pair.server, Wire::Json);
         if let Some(since) = since {
             self.replay(&pair.server, since, Wire::Json)?;
         }
@@ -251,17 +266,11 @@ impl EventRoom {
             .collect::<Result<Vec<_>>>()?;
         // Each frame encoded once per protocol, not once per socket.
         let socketio: Vec<String> = frames.iter().map(|frame| Wire::SocketIo.frame(frame)).collect();
-        for ws in self.state.get_websockets() {
-            let texts = match ws.deserialize_attachment::<SocketState>() {
-                Ok(Some(s)) if s.subscribed && s.wire == Wire::SocketIo => &socketio,
-                Ok(Some(s)) if s.subscribed => &frames,
-                _ => continue,
-            };
-            for frame in texts {
-                // A socket closing as we send is not the room's failure.
-                let _ = ws.send_with_str(frame);
-            }
-        }
+        self.audience.send_all(&self.state, |ws, wire| {
+            let texts = if wire == Wire::SocketIo { &socketio } else { &frames };
+            // A socket closing as we send is not the room's failure.
+            texts.iter().all(|frame| ws.send_with_str(frame).is_ok())
+        });
         Ok(())
     }
 }

@@ -43,7 +43,7 @@ impl EventRoom {
 
     /// One Engine.IO packet from a socket.io socket. Subscribing and unsubscribing go through
     /// the same `request` as the JSON protocol; only the encoding differs.
-    pub(super) fn socketio_message(&self, ws: &WebSocket, socket: SocketState, message: WebSocketIncomingMessage) -> Result<()> {
+    pub(super) fn socketio_message(&self, ws: &WebSocket, mut socket: SocketState, message: WebSocketIncomingMessage) -> Result<()> {
         let WebSocketIncomingMessage::String(text) = message else {
             return send_error(ws, "binary packets are not supported: send JSON");
         };
@@ -56,7 +56,7 @@ impl EventRoom {
             }
             Ok(Inbound::Connect { namespace, .. }) => ws.send_with_str(socketio::connect_error(&namespace, "Invalid namespace")),
             // Leaving the namespace leaves its rooms, as on socket.io.
-            Ok(Inbound::Disconnect { .. }) => ws.serialize_attachment(&SocketState { subscribed: false, ..socket }),
+            Ok(Inbound::Disconnect { .. }) => self.set_subscribed(ws, &mut socket, false),
             // socket.io drops packets of a namespace the socket is not connected to.
             Ok(Inbound::Event { namespace, .. }) if namespace != NAMESPACE => Ok(()),
             Ok(Inbound::Event { id, name, args, .. }) => {
