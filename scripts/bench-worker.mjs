@@ -21,11 +21,10 @@
 // production, Workers' clock advances only across I/O, so the same log fields read ~0 there).
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
-import { bundleSizes } from "./bundle-size.mjs";
+import { bundleSizes, wasmInitialMemory } from "./bundle-size.mjs";
 import { dataDir, median, percentile, rbnrPhotos, root, startJobWorker, Stalled, summarize } from "./bench/worker-jobs.mjs";
 
 const args = process.argv.slice(2);
@@ -153,35 +152,9 @@ const ms = (x) => (x === undefined || Number.isNaN(x) ? "-" : x >= 100 ? x.toFix
 const ratio = (a, b) => (native && b >= 1 ? `${(a / b).toFixed(2)}x` : "-");
 const mb = (bytes) => `${(bytes / MB).toFixed(1)} MiB`;
 
-const wasmFile = path.join(root, "build/index_bg.wasm");
-const jsFile = path.join(root, "build/index.js");
-const wasmGz = gzipSync(readFileSync(wasmFile), { level: 9 }).length;
-const jsGz = gzipSync(readFileSync(jsFile), { level: 9 }).length;
-const bundleGz = wasmGz + jsGz;
-
-/** The wasm module's declared initial memory (static data, embedded models, stack), in bytes. */
-function initialMemory(bytes) {
-  let at = 8;
-  const leb = () => {
-    let value = 0, shift = 0, byte;
-    do {
-      byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return value;
-  };
-  while (at < bytes.length) {
-    const id = bytes[at++], size = leb(), end = at + size;
-    if (id === 5 && leb() > 0) {
-      at++; // limits flags
-      return leb() * 65536;
-    }
-    at = end;
-  }
-  return undefined;
-}
-const initialWasmMemory = initialMemory(readFileSync(wasmFile));
+const sizes = bundleSizes(root);
+const bundleGz = sizes.script.gzip;
+const initialWasmMemory = wasmInitialMemory(readFileSync(path.join(root, "build/index_bg.wasm")));
 
 const lines = [];
 const row = (...cells) => lines.push(`| ${cells.join(" | ")} |`);
@@ -222,10 +195,9 @@ if (native) {
 }
 row("model load, wasm (first job, explicit)", `${warmup.modelLoadMs} ms`, "once per isolate");
 if (native) row("model load, native (`scan /dev/null`, whole process)", `${nativeLoadMs} ms`, "");
-row("build/index_bg.wasm", `${mb(statSync(wasmFile).size)} raw, ${mb(wasmGz)} gzip`, "");
-row("build/index.js", `${(statSync(jsFile).size / 1024).toFixed(1)} KB raw, ${(jsGz / 1024).toFixed(1)} KB gzip`, "");
+row("build/index_bg.wasm", `${mb(sizes.wasm.raw)} raw, ${mb(sizes.wasm.gzip)} gzip`, "");
+row("build/index.js", `${(sizes.js.raw / 1024).toFixed(1)} KB raw, ${(sizes.js.gzip / 1024).toFixed(1)} KB gzip`, "");
 row("Worker bundle (wasm + js), gzip -9", mb(bundleGz), `${bundleGz <= 3 * MB ? "meets" : "over"} 3 MiB (free plan); ${bundleGz <= 10 * MB ? "under" : "OVER"} 10 MiB (paid)`);
-const sizes = bundleSizes(root);
 row("models, static assets (models/*.nnef.tar), gzip -9", `${mb(sizes.modelsTotal.raw)} raw, ${mb(sizes.modelsTotal.gzip)} gzip`, "outside the script limit; read once per isolate");
 row("script + models, gzip -9", mb(sizes.total.gzip), `${sizes.total.gzip <= 10 * MB ? "under" : "OVER"} 10 MiB`);
 lines.push(

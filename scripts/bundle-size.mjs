@@ -11,32 +11,50 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
+/** An unsigned LEB128 number at `at`: [value, offset after it]. */
+function leb(bytes, at) {
+  let value = 0, shift = 0, byte;
+  do {
+    byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, at];
+}
+
+/** The wasm module's sections in order, as `{ id, body }`. */
+function* sectionsOf(wasm) {
+  let at = 8; // magic + version
+  while (at < wasm.length) {
+    const id = wasm[at];
+    const [size, start] = leb(wasm, at + 1);
+    yield { id, body: wasm.subarray(start, start + size) };
+    at = start + size;
+  }
+}
+
 /** The wasm module's sections by kind (code, data, name, other), raw bytes each. */
 export function wasmSections(wasm) {
   const kinds = { code: [], data: [], name: [], other: [] };
-  let at = 8; // magic + version
-  const leb = () => {
-    let value = 0, shift = 0, byte;
-    do {
-      byte = wasm[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return value;
-  };
-  while (at < wasm.length) {
-    const id = wasm[at++];
-    const size = leb();
-    const start = at;
+  for (const { id, body } of sectionsOf(wasm)) {
     let kind = id === 10 ? "code" : id === 11 ? "data" : "other";
     if (id === 0) {
-      const nameLength = leb();
-      if (wasm.subarray(at, at + nameLength).toString() === "name") kind = "name";
+      const [nameLength, at] = leb(body, 0);
+      if (body.subarray(at, at + nameLength).toString() === "name") kind = "name";
     }
-    kinds[kind].push(wasm.subarray(start, start + size));
-    at = start + size;
+    kinds[kind].push(body);
   }
   return Object.fromEntries(Object.entries(kinds).map(([k, parts]) => [k, Buffer.concat(parts)]));
+}
+
+/** The module's declared initial memory (static data, stack), in bytes, if it defines one. */
+export function wasmInitialMemory(wasm) {
+  for (const { id, body } of sectionsOf(wasm)) {
+    if (id !== 5) continue;
+    const [count, at] = leb(body, 0);
+    return count > 0 ? leb(body, at + 1)[0] * 65536 : undefined; // skips the limits flags
+  }
+  return undefined;
 }
 
 /** Sizes in bytes; `gzip` is gzip -9, which is how Cloudflare counts the script limit. */

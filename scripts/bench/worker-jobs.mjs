@@ -3,8 +3,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { root, startWorker, TEST_API_TOKEN } from "../../tests/support/worker.mjs";
 
 export { root, TEST_API_TOKEN };
@@ -26,39 +24,15 @@ export function rbnrPhotos(count) {
 export class Stalled extends Error {}
 
 /**
- * Like tests/support/worker.mjs's startWorker, with the photo-jobs consumer's settings
- * (`maxBatchSize`, `maxBatchTimeout`) overridden: the throughput bench tunes them.
- */
-async function startWorkerWithConsumer(consumer, { vars = {}, handleRuntimeStdio }) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
-  workerOptions.queueConsumers["photo-jobs"] = { ...workerOptions.queueConsumers["photo-jobs"], ...consumer };
-  const mf = new Miniflare({
-    ...workerOptions,
-    rootPath: root,
-    scriptPath: path.join(root, "build/index.js"),
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    bindings: { ...workerOptions.bindings, API_TOKEN: TEST_API_TOKEN, ...vars },
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    handleRuntimeStdio,
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  return { mf, url, dispose: () => mf.dispose() };
-}
-
-/**
  * The built Worker in workerd; `jobs` collects every job log line (`{"kind":"job",...}`), and
  * `job(photoId, ms)` resolves with a photo's line (rejects with Stalled after `ms`).
  * `options` go to tests/support/worker.mjs's startWorker (e.g. `vars`); `consumer` overrides
  * the photo-jobs queue consumer's settings.
  */
-export async function startJobWorker({ consumer, ...options } = {}) {
+export async function startJobWorker(options = {}) {
   const jobs = [];
   const waiters = new Map();
-  const start = consumer ? (o) => startWorkerWithConsumer(consumer, o) : startWorker;
-  const worker = await start({
+  const worker = await startWorker({
     ...options,
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on("line", (line) => {

@@ -16,8 +16,10 @@ export const TEST_API_TOKEN = "test-api-token";
  * console lines) instead of this process's stdout and stderr. `MF_LOG=INFO` (or DEBUG) in the
  * environment shows Miniflare's own log, e.g. each queue dispatch ("QUEUE photo-jobs 1/1").
  */
-export async function startWorker({ vars = {}, handleRuntimeStdio } = {}) {
+export async function startWorker({ vars = {}, handleRuntimeStdio, consumer } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  // The benches tune the photo-jobs consumer's settings (maxBatchSize, maxBatchTimeout).
+  if (consumer) workerOptions.queueConsumers["photo-jobs"] = { ...workerOptions.queueConsumers["photo-jobs"], ...consumer };
   const mf = new Miniflare({
     ...workerOptions,
     rootPath: root,
