@@ -289,6 +289,77 @@ fn reads_pngs_of_every_pixel_layout() {
 }
 
 #[test]
+fn reads_interlaced_pngs() {
+    // An interlaced PNG (Adam7: seven passes) is decoded whole, then shrunk like the others:
+    // it reads what the same pixels read as a plain PNG (set1_01, bib 3638).
+    let rgb = image::load_from_memory(&photo("set1/set1_01.JPG"))
+        .unwrap()
+        .into_rgb8();
+    let (w, h) = rgb.dimensions();
+    let mut plain = Vec::new();
+    rgb.write_to(
+        &mut std::io::Cursor::new(&mut plain),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let interlaced = adam7_png(&rgb);
+    let photo = pipeline().decode(&interlaced).unwrap();
+    assert_eq!((photo.width(), photo.height()), (w, h));
+    assert_eq!(numbers_read(&interlaced), numbers_read(&plain));
+    assert!(numbers_read(&interlaced).contains(&"3638".to_string()));
+}
+
+/// An RGB image as an interlaced PNG, its data in stored (uncompressed) deflate blocks:
+/// image's encoder writes no interlaced PNGs.
+fn adam7_png(rgb: &image::RgbImage) -> Vec<u8> {
+    let (w, h) = rgb.dimensions();
+    let mut raw = Vec::new();
+    for (x0, y0, dx, dy) in [
+        (0, 0, 8, 8),
+        (4, 0, 8, 8),
+        (0, 4, 4, 8),
+        (2, 0, 4, 4),
+        (0, 2, 2, 4),
+        (1, 0, 2, 2),
+        (0, 1, 1, 2),
+    ] {
+        if x0 >= w || y0 >= h {
+            continue;
+        }
+        for y in (y0..h).step_by(dy) {
+            raw.push(0); // filter: none
+            for x in (x0..w).step_by(dx) {
+                raw.extend_from_slice(&rgb.get_pixel(x, y).0);
+            }
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut header = Vec::new();
+    header.extend_from_slice(&w.to_be_bytes());
+    header.extend_from_slice(&h.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 1]); // 8-bit RGB, deflate, adaptive filters, Adam7
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png_chunk(&mut png, b"IHDR", &header);
+    png_chunk(&mut png, b"IDAT", &zlib);
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
 fn big_webps_are_refused_clearly() {
     // WebP is decoded whole before it is shrunk: above 4 MP it is refused before decoding.
     let big = image::RgbImage::from_pixel(2500, 1700, image::Rgb([200, 30, 30]));

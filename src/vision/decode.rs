@@ -8,8 +8,9 @@
 
 use std::io::Cursor;
 
+use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
-use image::{imageops, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{imageops, DynamicImage, ImageDecoder, RgbImage};
 
 use super::error::VisionError;
 use super::shrink::RowShrinker;
@@ -94,7 +95,7 @@ pub fn decode(bytes: &[u8]) -> Result<Photo, VisionError> {
     let decoded = std::panic::catch_unwind(|| match format {
         Format::Jpeg => decode_jpeg(bytes),
         Format::Png => decode_png(bytes),
-        Format::WebP => decode_with_image(bytes, format),
+        Format::WebP => decode_webp(bytes),
     });
     let (image, orientation) = decoded
         .unwrap_or_else(|_| Err(corrupt(format, "the decoder gave up on it".to_string())))?;
@@ -220,7 +221,6 @@ fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     check_dimensions(width, height)?;
     if interlaced {
         check_full_decode("interlaced PNG", width, height)?;
-        return decode_with_image(bytes, Format::Png);
     }
     let mut reader = decoder.read_info().map_err(fail)?;
     let orientation = reader
@@ -245,12 +245,27 @@ fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     let (out_w, out_h) = shrunk_size(width, height);
     let mut shrinker = RowShrinker::new(width, height, out_w, out_h);
     let mut rgb = Vec::with_capacity(width as usize * 3);
-    let mut rows = 0;
-    while let Some(row) = reader.next_row().map_err(fail)? {
+    let mut push = |row: &[u8]| {
         rgb.clear();
-        to_rgb(row.data(), &mut rgb);
+        to_rgb(row, &mut rgb);
         shrinker.push(&rgb);
-        rows += 1;
+    };
+    let mut rows = 0;
+    if interlaced {
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| corrupt(Format::Png, "too large to decode".into()))?;
+        let mut frame = vec![0; size];
+        let info = reader.next_frame(&mut frame).map_err(fail)?;
+        for row in frame[..info.buffer_size()].chunks_exact(info.line_size) {
+            push(row);
+            rows += 1;
+        }
+    } else {
+        while let Some(row) = reader.next_row().map_err(fail)? {
+            push(row.data());
+            rows += 1;
+        }
     }
     if rows < height {
         return Err(corrupt(
@@ -267,20 +282,13 @@ fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     ))
 }
 
-fn decode_with_image(bytes: &[u8], format: Format) -> Result<(Decoded, Orientation), VisionError> {
-    let fail = |e: image::ImageError| corrupt(format, e.to_string());
-    let image_format = if format == Format::Png {
-        ImageFormat::Png
-    } else {
-        ImageFormat::WebP
-    };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    // Our own size check below gives the clear error; image's limits would call a bomb corrupt.
-    reader.no_limits();
-    let mut decoder = reader.into_decoder().map_err(fail)?;
+/// WebP, decoded whole by image's decoder (under the lower size limit).
+fn decode_webp(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
+    let fail = |e: image::ImageError| corrupt(Format::WebP, e.to_string());
+    let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(fail)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
-    check_full_decode(format.name(), width, height)?;
+    check_full_decode(Format::WebP.name(), width, height)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let pixels = DynamicImage::from_decoder(decoder)
         .map_err(fail)?

@@ -3,7 +3,8 @@
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader};
+use image::codecs::webp::WebPDecoder;
+use image::ImageDecoder;
 
 use super::decode::Format;
 use super::error::VisionError;
@@ -24,7 +25,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, VisionError> {
             decoder.read_info().ok().and_then(|()| decoder.info()).map(|i| (u32::from(i.width), u32::from(i.height)))
         }
         Format::Png => png_size(bytes),
-        Format::WebP => ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP).into_dimensions().ok(),
+        Format::WebP => WebPDecoder::new(Cursor::new(bytes)).ok().map(|d| d.dimensions()),
     };
     Ok(Inspected { media_type: format.media_type(), dimensions })
 }
