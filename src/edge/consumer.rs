@@ -12,7 +12,7 @@ use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 use super::room_client::RoomClient;
 use super::{photo_key, random_bytes, var, ASSETS, PHOTOS_BUCKET};
 use crate::protocol::{LogLine, PhotoJob, Report, RoomReport, Stage};
-use crate::vision::{PhotoReading, Pipeline, VisionError, DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
+use crate::vision::{self, OpTimes, PhotoReading, Pipeline, VisionError, DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
 
 thread_local! {
     /// Models are parsed and optimized once per isolate, never per photo.
@@ -54,9 +54,19 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
     let dead_letters = batch.queue().ends_with("-dlq");
     // The dead letter queue's verdict is never faulted: it is the end of the line.
     let faults = if dead_letters { FaultSwitch::default() } else { FaultSwitch::from_env(&env) };
+    // Benchmarks only (scripts/bench-operators.mjs): inference timed by tract operator.
+    let time_ops = var(&env, "OP_TIMES").is_some();
     for message in batch.messages()? {
         let started = Date::now().as_millis();
-        let job = Job { env: &env, job: message.body(), faults: &faults, stage_ms: Cell::default(), model_load: Cell::default() };
+        let job = Job {
+            env: &env,
+            job: message.body(),
+            faults: &faults,
+            time_ops,
+            stage_ms: Cell::default(),
+            op_ms: Cell::default(),
+            model_load: Cell::default(),
+        };
         let outcome = if dead_letters {
             job.report(0, Report::Failed { error: "processing failed after every retry".into() }).await.map(|()| "failed")
         } else {
@@ -82,6 +92,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             outcome: outcome.into(),
             duration_ms: Date::now().as_millis().saturating_sub(started),
             stage_ms: job.stage_ms.take().map(Into::into),
+            op_ms: job.op_ms.take(),
             model_load_ms: job.model_load.get().map(|(ms, _)| ms),
             wasm_memory_after_load_bytes: job.model_load.get().map(|(_, bytes)| bytes),
             wasm_memory_bytes: Some(wasm_memory_bytes()),
@@ -97,8 +108,11 @@ struct Job<'a> {
     env: &'a Env,
     job: &'a PhotoJob,
     faults: &'a FaultSwitch,
+    time_ops: bool,
     /// Milliseconds of decode, detection, ocr and color, when every stage ran (for the log).
     stage_ms: Cell<Option<[f64; 4]>>,
+    /// Milliseconds of inference by tract operator, when `time_ops` (for the log).
+    op_ms: Cell<Option<OpTimes>>,
     /// Milliseconds spent loading the models and the wasm memory size right after, when this
     /// job loaded them (for the log).
     model_load: Cell<Option<(u64, u64)>>,
@@ -149,14 +163,14 @@ impl Job<'_> {
         drop(bytes);
         ms[0] = since(t);
         let t = now();
-        let regions = match pipeline.detect(&photo) {
+        let regions = match self.timed(|| pipeline.detect(&photo)) {
             Ok(regions) => regions,
             Err(e) => return Ok(Err(e)),
         };
         ms[1] = since(t);
         self.report(attempt, Report::Progress { stage: Stage::Detection }).await?;
         let t = now();
-        let detections = match pipeline.read(&photo, &regions) {
+        let detections = match self.timed(|| pipeline.read(&photo, &regions)) {
             Ok(detections) => detections,
             Err(e) => return Ok(Err(e)),
         };
@@ -168,6 +182,21 @@ impl Job<'_> {
         self.stage_ms.set(Some(ms));
         self.report(attempt, Report::Progress { stage: Stage::Color }).await?;
         Ok(Ok(reading))
+    }
+
+    /// Runs a stage, its inference timed by operator when asked (`Date.now()` is real time in
+    /// local workerd, and its millisecond steps average out over a photo's thousands of nodes).
+    fn timed<T>(&self, stage: impl FnOnce() -> T) -> T {
+        if !self.time_ops {
+            return stage();
+        }
+        let (out, times) = vision::timed(worker::js_sys::Date::now, stage);
+        let mut all = self.op_ms.take().unwrap_or_default();
+        for (op, ms) in times {
+            *all.entry(op).or_default() += ms;
+        }
+        self.op_ms.set(Some(all));
+        out
     }
 
     async fn report(&self, attempt: u32, report: Report) -> Result<()> {

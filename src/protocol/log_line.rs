@@ -36,6 +36,10 @@ pub struct LogLine {
     /// is the isolate's high-water mark so far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wasm_memory_bytes: Option<u64>,
+    /// Jobs, when the Worker's `OP_TIMES` is set (benchmarks): inference milliseconds by tract
+    /// operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op_ms: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 /// Per-stage milliseconds of one photo, as `finishline scan` prints them natively.
