@@ -251,7 +251,7 @@ out.push(
       .sort((a, b) => a.n - b.n || order.indexOf(a.who) - order.indexOf(b.who))
       .map((r) => [
         labels[r.who],
-        r.n, ms(median(r.latency)), ms(percentile(r.latency, 99)), ms(Math.max(...r.latency)),
+        r.n, ms(median(r.latency)), ms(percentile(r.latency, 99)), ms(percentile(r.latency, 100)),
         ms(median(r.spread)), ms(percentile(r.spread, 99)),
         r.fromEmit.length ? ms(median(r.fromEmit)) : "-", r.fromEmit.length ? ms(percentile(r.fromEmit, 99)) : "-", r.lost,
       ]),
