@@ -16,8 +16,10 @@ use crate::protocol::{
 };
 
 mod audience;
+mod js_frame;
 mod socketio;
 use audience::Audience;
+use js_frame::JsFrame;
 use crate::guard::{Limits, RateWindow};
 use crate::room::{apply_report, truncated_at, PhotoRecord};
 
@@ -264,12 +266,13 @@ impl EventRoom {
             .into_iter()
             .map(|event| self.store.append(event, self.limits.frame_log_limit))
             .collect::<Result<Vec<_>>>()?;
-        // Each frame encoded once per protocol, not once per socket.
-        let socketio: Vec<String> = frames.iter().map(|frame| Wire::SocketIo.frame(frame)).collect();
+        // Each frame encoded once per protocol, and made a JS string once: not once per socket.
+        let json: Vec<JsFrame> = frames.iter().map(|frame| JsFrame::new(frame)).collect();
+        let socketio: Vec<JsFrame> = frames.iter().map(|frame| JsFrame::new(&Wire::SocketIo.frame(frame))).collect();
         self.audience.send_all(&self.state, |ws, wire| {
-            let texts = if wire == Wire::SocketIo { &socketio } else { &frames };
+            let texts = if wire == Wire::SocketIo { &socketio } else { &json };
             // A socket closing as we send is not the room's failure.
-            texts.iter().all(|frame| ws.send_with_str(frame).is_ok())
+            texts.iter().all(|frame| frame.send_to(ws))
         });
         Ok(())
     }
