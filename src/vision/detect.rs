@@ -2,14 +2,11 @@
 //! probability; each connected blob of likely text becomes a rotated rectangle, grown back to
 //! the full text height (DB paints a shrunk core of every text line).
 
-use tract_nnef::prelude::tract_ndarray::Array4;
-use tract_nnef::prelude::*;
-
 use super::decode::Photo;
 use super::error::VisionError;
 use super::geometry::RotatedRect;
 use super::models::{run, Plan, DETECTION_TILE};
-use super::sampling::sample_into;
+use super::sampling::{blank_input, sample_into};
 
 pub const DETECTION_LONG_SIDE: usize = 1280;
 /// Neighbouring tiles share this many pixels, so text on a tile's edge is whole in the other.
@@ -50,7 +47,7 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
         for tx in tile_starts(dw) {
             let (tw, th) = (DETECTION_TILE.min(dw - tx), DETECTION_TILE.min(dh - ty));
             // A tile larger than the photo keeps 0s around it: the mean color once normalized.
-            let mut input = Array4::<f32>::zeros((1, 3, DETECTION_TILE, DETECTION_TILE));
+            let mut input = blank_input(DETECTION_TILE, DETECTION_TILE)?;
             let area = RotatedRect {
                 center: (
                     (tx as f32 + tw as f32 / 2.0) * sx,
@@ -60,8 +57,8 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
                 half_width: tw as f32 / 2.0 * sx,
                 half_height: th as f32 / 2.0 * sy,
             };
-            sample_into(&mut input, &photo.image, &area, tw, th, normalize);
-            let output = run(plan, input.into_tensor())?;
+            sample_into(&mut input, &photo.image, &area, tw, th, normalize)?;
+            let output = run(plan, input)?;
             let tile = output
                 .try_as_plain_ram()
                 .and_then(|plain| plain.as_slice::<f32>())

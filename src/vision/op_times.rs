@@ -26,9 +26,17 @@ thread_local! {
 
 /// Runs `f`, timing every model run inside it by operator; `now` is in milliseconds.
 pub fn timed<T>(now: fn() -> f64, f: impl FnOnce() -> T) -> (T, OpTimes) {
-    TIMER.with(|t| *t.borrow_mut() = Some(Timer { now, times: OpTimes::new() }));
+    TIMER.with(|t| {
+        *t.borrow_mut() = Some(Timer {
+            now,
+            times: OpTimes::new(),
+        })
+    });
     let out = f();
-    let times = TIMER.with(|t| t.borrow_mut().take()).map(|t| t.times).unwrap_or_default();
+    let times = TIMER
+        .with(|t| t.borrow_mut().take())
+        .map(|t| t.times)
+        .unwrap_or_default();
     (out, times)
 }
 
@@ -70,7 +78,11 @@ mod tests {
     #[test]
     fn counts_every_node_of_every_run_by_operator_and_only_while_timed() {
         let plan = load_recognizer(&nnef(), RECOGNITION_MODEL).unwrap();
-        let input = || Tensor::zero::<f32>(&RECOGNITION_INPUT).unwrap().into_tvalue();
+        let input = || {
+            Tensor::zero::<f32>(&RECOGNITION_INPUT)
+                .unwrap()
+                .into_tvalue()
+        };
         let (_, times) = timed(ticks, || {
             run(&plan, tvec!(input())).unwrap();
             run(&plan, tvec!(input())).unwrap();

@@ -2,16 +2,13 @@
 //! reads a line as a sequence of per-column character probabilities (CTC); the classifier was
 //! sliced to digits and ASCII letters, so words on a bib are read as words and dropped.
 
-use tract_nnef::prelude::tract_ndarray::Array4;
-use tract_nnef::prelude::*;
-
 use super::decode::Photo;
 use super::detect::Region;
 use super::error::VisionError;
 use super::geometry::RotatedRect;
 use super::models::{run, Plan, RECOGNITION_HEIGHT, RECOGNITION_WIDTH};
 use super::reading::Detection;
-use super::sampling::sample_into;
+use super::sampling::{blank_input, sample_into};
 
 /// The recognizer's classes after the CTC blank (class 0), in order; must match
 /// ALPHABET in scripts/build_models.py.
@@ -35,7 +32,7 @@ pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detect
         let rect = region.rect;
         let width = line_width(&rect);
         // Zeros are mid-gray after normalization: PaddleOCR pads short lines the same way.
-        let mut input = Array4::<f32>::zeros((1, 3, RECOGNITION_HEIGHT, RECOGNITION_WIDTH));
+        let mut input = blank_input(RECOGNITION_HEIGHT, RECOGNITION_WIDTH)?;
         sample_into(
             &mut input,
             &photo.image,
@@ -43,8 +40,8 @@ pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detect
             width,
             RECOGNITION_HEIGHT,
             normalize,
-        );
-        let output = run(plan, input.into_tensor())?;
+        )?;
+        let output = run(plan, input)?;
         let shape = output.shape();
         if shape.len() != 3 || shape[2] != ALPHABET.len() + 1 {
             return Err(VisionError::Model(format!(
