@@ -47,7 +47,7 @@ pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
         for tx in tile_starts(dw) {
             let (tw, th) = (DETECTION_TILE.min(dw - tx), DETECTION_TILE.min(dh - ty));
             // A tile larger than the photo keeps 0s around it: the mean color once normalized.
-            let mut input = blank_input(DETECTION_TILE, DETECTION_TILE)?;
+            let mut input = blank_input(DETECTION_TILE, DETECTION_TILE);
             let area = RotatedRect {
                 center: (
                     (tx as f32 + tw as f32 / 2.0) * sx,

@@ -32,7 +32,7 @@ pub fn read(plan: &Plan, photo: &Photo, regions: &[Region]) -> Result<Vec<Detect
         let rect = region.rect;
         let width = line_width(&rect);
         // Zeros are mid-gray after normalization: PaddleOCR pads short lines the same way.
-        let mut input = blank_input(RECOGNITION_HEIGHT, RECOGNITION_WIDTH)?;
+        let mut input = blank_input(RECOGNITION_HEIGHT, RECOGNITION_WIDTH);
         sample_into(
             &mut input,
             &photo.image,
