@@ -1,7 +1,8 @@
 //! The room's subscribed sockets, kept in memory so that a broadcast does not read every
-//! socket's attachment back (a structured-clone deserialization per socket, most of a
-//! 1,000-socket broadcast's time: docs/performance.md). The attachments stay the truth:
-//! hibernation wipes this list, and the next broadcast rebuilds it from them.
+//! socket's attachment back (a structured-clone deserialization per socket: at 1,000 sockets
+//! the broadcast's p50 went from 70 to 54 ms without it, docs/performance.md). The
+//! attachments stay the truth: hibernation wipes this list, and the next broadcast rebuilds it
+//! from them.
 
 use std::cell::RefCell;
 
