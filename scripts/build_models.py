@@ -178,7 +178,7 @@ def split_wide_convs(model, tile):
     shapes = map_shapes(model, tile)
     producer = {o: n for n in graph.node for o in n.output}
     weights = lambda name: numpy_helper.to_array(initializer(graph, name))
-    new_nodes, parts_of, groups_of = [], {}, {}
+    new_nodes, parts_of, groups_of, resizes = [], {}, {}, {}
     counter = iter(range(1 << 30))
 
     def add(op, inputs, **attrs):
@@ -230,6 +230,9 @@ def split_wide_convs(model, tile):
             result = each(lambda k, c0, c1: add(op, [ins[k]] + [constant(weights(p)[c0:c1]) for p in node.input[1:]], **attrs))
         elif op == "Resize" and attrs.get("mode", b"nearest") == b"nearest":
             result = each(lambda k, c0, c1: add(op, [channel_slice(node.input[0], c0, c1)] + list(node.input[1:]), **attrs))
+            made = {n.output[0]: n for n in new_nodes[-2 * len(groups):]}
+            for k, name in enumerate(result):
+                resizes.setdefault(k, []).append(made[name])
         elif op == "Conv" and attrs.get("group", 1) == shape[1] == shapes.get(node.input[0], [0, 0])[1]:
             # Depthwise: each channel its own.
             ins = parts(node.input[0], groups)
@@ -287,6 +290,14 @@ def split_wide_convs(model, tile):
             kernel = constant(np.take(w, range(bounds[k], bounds[k + 1]), axis=axis))
             conv = add(node.op_type, [part, kernel] + bias, **attrs)
             total = conv if total is None else add("Add", [total, conv])
+            # tract runs an op as soon as its inputs are ready when it reads no weights: every
+            # group's resize would run at once, all alive until their group is used. Adding
+            # m - m (exactly 0), m from this group's result, makes the next group's resize
+            # wait for this group (tract does not fold it away; `x * 0` it does).
+            for resize in resizes.pop(k + 1, []):
+                m = add("ReduceMax", [conv], keepdims=1)
+                resize.input[0] = add("Add", [resize.input[0], add("Sub", [m, m])])
+        resizes.clear()
         rewritten[id(node)] = total
     # A global average pool of a split map: from what a 1x1 convolution made it of (the
     # convolution of the pool: both are linear), so that the squeeze-excitation's scale needs
