@@ -230,7 +230,7 @@ def split_wide_convs(model, tile):
             result = each(lambda k, c0, c1: add(op, [ins[k]] + [constant(weights(p)[c0:c1]) for p in node.input[1:]], **attrs))
         elif op == "Resize" and attrs.get("mode", b"nearest") == b"nearest":
             result = each(lambda k, c0, c1: add(op, [channel_slice(node.input[0], c0, c1)] + list(node.input[1:]), **attrs))
-            made = {n.output[0]: n for n in new_nodes[-2 * len(groups):]}
+            made = {n.output[0]: n for n in new_nodes}
             for k, name in enumerate(result):
                 resizes.setdefault(k, []).append(made[name])
         elif op == "Conv" and attrs.get("group", 1) == shape[1] == shapes.get(node.input[0], [0, 0])[1]:
