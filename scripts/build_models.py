@@ -191,6 +191,16 @@ def split_wide_convs(model, tile):
         graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
+    def summed(op, terms, attrs, then=lambda k, conv: None):
+        """Sum of convolutions `op`, one per (input, kernel, bias) term, each term's constants
+        made just before its convolution (names are numbered in the order they are made)."""
+        total = None
+        for k, (part, kernel, bias) in enumerate(terms):
+            conv = add(op, [part, kernel] + bias, **attrs)
+            total = conv if total is None else add("Add", [total, conv])
+            then(k, conv)
+        return total
+
     def channel_slice(tensor, c0, c1):
         if initializer(graph, tensor) is not None:
             w = weights(tensor)
@@ -248,15 +258,12 @@ def split_wide_convs(model, tile):
             ins = [(node.input[0], (0, w.shape[1 - axis]))]
             if node.input[0] in parts_of:
                 ins = list(zip(parts_of[node.input[0]], groups_of[node.input[0]]))
-            def grouped(c0, c1):
-                total = None
-                for k, (part, (i0, i1)) in enumerate(ins):
-                    kernel = np.take(np.take(w, range(c0, c1), axis=axis), range(i0, i1), axis=1 - axis)
-                    bias = [constant(b[c0:c1])] if b is not None and k == 0 else []
-                    conv = add(op, [part, constant(kernel)] + bias, **attrs)
-                    total = conv if total is None else add("Add", [total, conv])
-                return total
-            result = each(lambda k, c0, c1: grouped(c0, c1))
+            def term(k, part, i0, i1, c0, c1):
+                bias = [constant(b[c0:c1])] if b is not None and k == 0 else []
+                kernel = np.take(np.take(w, range(c0, c1), axis=axis), range(i0, i1), axis=1 - axis)
+                return part, constant(kernel), bias
+            result = each(lambda _, c0, c1: summed(op, (term(k, part, i0, i1, c0, c1)
+                                                         for k, (part, (i0, i1)) in enumerate(ins)), attrs))
         elif 4 * np.prod(shape) <= SPLIT_MAP_BYTES:
             result = each(lambda k, c0, c1: channel_slice(tensor, c0, c1))
         else:
@@ -284,12 +291,8 @@ def split_wide_convs(model, tile):
                 continue
         w = weights(node.input[1])
         axis = 0 if node.op_type == "ConvTranspose" else 1
-        total = None
-        for k, part in enumerate(inputs):
-            bias = list(node.input[2:]) if k == 0 else []
-            kernel = constant(np.take(w, range(bounds[k], bounds[k + 1]), axis=axis))
-            conv = add(node.op_type, [part, kernel] + bias, **attrs)
-            total = conv if total is None else add("Add", [total, conv])
+
+        def next_resizes_wait(k, conv):
             # tract runs an op as soon as its inputs are ready when it reads no weights: every
             # group's resize would run at once, all alive until their group is used. Adding
             # m - m (exactly 0), m from this group's result, makes the next group's resize
@@ -297,8 +300,10 @@ def split_wide_convs(model, tile):
             for resize in resizes.pop(k + 1, []):
                 m = add("ReduceMax", [conv], keepdims=1)
                 resize.input[0] = add("Add", [resize.input[0], add("Sub", [m, m])])
+        terms = ((part, constant(np.take(w, range(bounds[k], bounds[k + 1]), axis=axis)),
+                  list(node.input[2:]) if k == 0 else []) for k, part in enumerate(inputs))
+        rewritten[id(node)] = summed(node.op_type, terms, attrs, next_resizes_wait)
         resizes.clear()
-        rewritten[id(node)] = total
     # A global average pool of a split map: from what a 1x1 convolution made it of (the
     # convolution of the pool: both are linear), so that the squeeze-excitation's scale needs
     # none of the map's groups and each can be made when it is used; else from its groups.
