@@ -35,8 +35,8 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 MIN_QUANTIZED_ELEMENTS = 1024
 # The detector's tile side (src/vision/models.rs DETECTION_TILE); a convolution reading a map
 # larger than SPLIT_MAP_BYTES at that size is split by channels into 2 groups, 4 above
-# SPLIT_MAP_BYTES_BY_4 (split_wide_convs). Chosen by measurement (docs/vision.md, Memory): 4
-# groups everywhere made detection 9% slower natively for no less memory.
+# SPLIT_MAP_BYTES_BY_4 (split_wide_convs). Chosen by measurement (models/README.md): 4 groups
+# everywhere took more of the Worker's memory (61.1 vs 59.2 MiB) and 10% more detection time.
 DETECTION_TILE = 672
 SPLIT_MAP_BYTES = 3_000_000
 SPLIT_MAP_BYTES_BY_4 = 8_000_000
