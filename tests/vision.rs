@@ -186,19 +186,7 @@ fn decompression_bombs_are_refused_before_decoding() {
     );
 
     // A complete PNG claiming 100000x100000 pixels, with valid checksums and one tiny IDAT.
-    let mut header = 100_000u32.to_be_bytes().to_vec();
-    header.extend_from_slice(&100_000u32.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png_chunk(&mut png, b"IHDR", &header);
-    png_chunk(
-        &mut png,
-        b"IDAT",
-        &[
-            0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01,
-        ],
-    );
-    png_chunk(&mut png, b"IEND", &[]);
+    let png = rgb_png(100_000, 100_000, false, &zlib(&[0]));
     let err = pipeline().read_numbers(&png).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -239,27 +227,26 @@ fn reads_png_and_big_photos_with_boxes_in_original_pixels() {
     );
 }
 
-fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut typed = kind.to_vec();
-    typed.extend_from_slice(data);
-    png.extend_from_slice(&typed);
-    png.extend_from_slice(&crc32(&typed).to_be_bytes());
+/// An 8-bit RGB PNG whose image data is `idat` as given (zlib-compressed, filtered rows, in
+/// Adam7 pass order when `interlaced`): png's encoder writes the chunks and their checksums,
+/// but neither interlaces nor lets a test claim a size its data does not have.
+fn rgb_png(width: u32, height: u32, interlaced: bool, idat: &[u8]) -> Vec<u8> {
+    let mut info = png::Info::with_size(width, height);
+    info.color_type = png::ColorType::Rgb;
+    info.bit_depth = png::BitDepth::Eight;
+    info.interlaced = interlaced;
+    let mut out = Vec::new();
+    let mut writer = png::Encoder::with_info(&mut out, info)
+        .unwrap()
+        .write_header()
+        .unwrap();
+    writer.write_chunk(png::chunk::IDAT, idat).unwrap();
+    writer.finish().unwrap();
+    out
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+fn zlib(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
 
 #[test]
@@ -309,8 +296,7 @@ fn reads_interlaced_pngs() {
     assert!(numbers_read(&interlaced).contains(&"3638".to_string()));
 }
 
-/// An RGB image as an interlaced PNG, its data in stored (uncompressed) deflate blocks:
-/// image's encoder writes no interlaced PNGs.
+/// An RGB image as an interlaced PNG: neither image's nor png's encoder interlaces.
 fn adam7_png(rgb: &image::RgbImage) -> Vec<u8> {
     let (w, h) = rgb.dimensions();
     let mut raw = Vec::new();
@@ -333,30 +319,7 @@ fn adam7_png(rgb: &image::RgbImage) -> Vec<u8> {
             }
         }
     }
-    let mut zlib = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        zlib.push(u8::from(i + 1 == blocks.len()));
-        let len = block.len() as u16;
-        zlib.extend_from_slice(&len.to_le_bytes());
-        zlib.extend_from_slice(&(!len).to_le_bytes());
-        zlib.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut header = Vec::new();
-    header.extend_from_slice(&w.to_be_bytes());
-    header.extend_from_slice(&h.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 1]); // 8-bit RGB, deflate, adaptive filters, Adam7
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png_chunk(&mut png, b"IHDR", &header);
-    png_chunk(&mut png, b"IDAT", &zlib);
-    png_chunk(&mut png, b"IEND", &[]);
-    png
+    rgb_png(w, h, true, &zlib(&raw))
 }
 
 #[test]
