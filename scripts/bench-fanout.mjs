@@ -16,12 +16,16 @@
 // - report: each round registers a photo with the room and starts its attempt (untimed), then
 //   POSTs the consumer's failure report to the room itself (Miniflare's Durable Object proxy):
 //   the room's own work and its broadcast, the span socket.io's POST -> emit measures.
+// A failure report makes our room broadcast three frames (photo:failed, event:progress and, as
+// the round's photo was the event's last, event:completed); the other two servers broadcast
+// the same three, in that order (the old gateway's emitPhotoFailed, emitEventProgress,
+// emitEventCompleted), and every receipt timed is photo:failed's.
 // workerd-js: the floor of the runtime, scripts/bench/js-room.mjs: a plain-JS Durable Object
-// with hibernatable sockets whose POST /broadcast sends the same frame to each; what ours costs
+// with hibernatable sockets whose POST /broadcast sends the same frames to each; what ours costs
 // beyond it is the room's own.
 // socket.io: scripts/bench/socketio-server.mjs in its own process, N clients in its room,
-// each round a POST /broadcast that emits the same `photo:failed` data; its latency spans that
-// request and the emit; the server also prints when it called emit (emit to receipt).
+// each round a POST /broadcast that emits the same events; its latency spans that request and
+// the emits; the server also prints when it called emit (emit to receipt).
 // `spread` is each receipt after the round's first receipt (the fan-out itself, less the
 // server's send loop before its first write).
 // Clients of all are raw `ws` WebSockets in this one process (socket.io's clients speak its
@@ -123,7 +127,9 @@ function receipts(n) {
 }
 
 const results = [];
-let payload;
+// The frames our room broadcast for one failure report (photo:failed, event:progress,
+// event:completed): what the floor room and socket.io then broadcast too, in the same order.
+let payload, frames;
 
 // --- ours -----------------------------------------------------------------------------------------
 /** Measures both causes over the same sockets; returns [upload, report]. */
@@ -133,7 +139,9 @@ async function ours(n) {
     const eventId = `fanout-${n}-${Date.now()}`;
     const received = receipts(n);
     let marker;
+    const seen = [];
     const sockets = await openSockets(n, `${worker.url.replace("http", "ws")}/events/${eventId}/ws`, (i, data) => {
+      if (i === 0) seen.push(JSON.parse(data.toString()));
       if (marker && data.includes(marker) && data.includes("photo:failed")) {
         if (!payload) payload = JSON.parse(data.toString()).data;
         received.mark(i);
@@ -162,6 +170,7 @@ async function ours(n) {
       await call("/reports", { photoId, requestId, attempt, kind: "failed", error: payload.error });
       return undefined;
     });
+    frames ??= seen.filter((f) => f.data?.requestId === "req-0").map(({ event, data }) => ({ event, data }));
     for (const ws of sockets) ws.terminate();
     return [upload, report];
   } finally {
@@ -174,10 +183,11 @@ async function workerdJs(n) {
   const room = await startJsRoom();
   try {
     const received = receipts(n);
+    // Each socket's first frame is photo:failed.
     const sockets = await openSockets(n, `${room.url.replace("http", "ws")}/ws`, (i) => received.mark(i));
-    const frame = JSON.stringify({ event: "photo:failed", data: payload });
+    const body = JSON.stringify(frames.map((frame) => JSON.stringify(frame)));
     const result = await measure(n, sockets, received, async () => {
-      await fetch(`${room.url}/broadcast`, { method: "POST", body: frame });
+      await fetch(`${room.url}/broadcast`, { method: "POST", body });
       return undefined;
     });
     for (const ws of sockets) ws.terminate();
@@ -201,13 +211,13 @@ async function socketio(n) {
       (i, data, ws) => {
         if (data[0] === 0x32 && data.length === 1) return ws.send("3"); // Engine.IO ping -> pong
         if (data[0] === 0x30) return ws.send("40"); // Engine.IO open -> connect to "/"
-        if (data[0] === 0x34 && data[1] === 0x32) received.mark(i); // a socket.io EVENT
+        if (data[0] === 0x34 && data[1] === 0x32) received.mark(i); // a socket.io EVENT: the first is photo:failed
       },
     );
     // Wait for every socket's namespace connect (joined to the room) before the first round.
     await sleep(1000 + n);
     const result = await measure(n, sockets, received, async () => {
-      await fetch(`http://127.0.0.1:${port}/broadcast`, { method: "POST", body: JSON.stringify({ event: "photo:failed", data: payload }) });
+      await fetch(`http://127.0.0.1:${port}/broadcast`, { method: "POST", body: JSON.stringify(frames) });
       return (await next()).emitted;
     });
     for (const ws of sockets) ws.terminate();
@@ -243,7 +253,7 @@ try {
 const load1 = loadavg()[0];
 
 const order = Object.keys(labels);
-const out = [`### Broadcast fan-out, ms (${rounds} broadcasts each; payload: a photo:failed frame's data, ${JSON.stringify(payload).length} bytes of JSON; permessage-deflate ${perMessageDeflate ? "offered" : "not offered"})`, ""];
+const out = [`### Broadcast fan-out, ms (${rounds} broadcasts each; each server broadcasts the frames our room did for a failure report: ${frames.map((f) => `${f.event} (${JSON.stringify(f).length} B)`).join(", ")}, receipt is photo:failed's; permessage-deflate ${perMessageDeflate ? "offered" : "not offered"})`, ""];
 out.push(
   table(
     ["server", "sockets", "cause to receipt p50", "p99", "max", "spread p50", "spread p99", "emit to receipt p50", "emit p99", "lost"],

@@ -1,7 +1,7 @@
 // The floor for scripts/bench-fanout.mjs: the least a room can do in the same runtime. A
 // plain-JS Durable Object in Miniflare (workerd), its sockets held with the Hibernation API as
-// EventRoom's are; POST /broadcast with {event, data} sends that one JSON frame to every socket
-// and answers when the loop returned. What ours costs beyond it is our room's own doing.
+// EventRoom's are; POST /broadcast with a JSON array of frames (strings) sends them, in order,
+// to every socket and answers when the loop returned. What ours costs beyond it is our room's own doing.
 import { Miniflare } from "miniflare";
 
 const script = `
@@ -13,8 +13,8 @@ export class Room {
       this.ctx.acceptWebSocket(server);
       return new Response(null, { status: 101, webSocket: client });
     }
-    const frame = await request.text();
-    for (const ws of this.ctx.getWebSockets()) ws.send(frame);
+    const frames = await request.json();
+    for (const ws of this.ctx.getWebSockets()) for (const frame of frames) ws.send(frame);
     return new Response(null, { status: 204 });
   }
   webSocketMessage() {}

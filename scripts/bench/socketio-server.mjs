@@ -1,6 +1,7 @@
 // The reference for scripts/bench-fanout.mjs: a plain socket.io v4 server on Node (its own
 // process, as workerd is), every client joined to one room on connection. POST /broadcast with
-// {event, data} emits it to the room and answers once io.emit returned; each emit's start time
+// a JSON array of {event, data} emits each to the room, in order, and answers once the emits
+// returned (as the old gateway's emitPhotoFailed, emitEventProgress, emitEventCompleted); the start time
 // (performance.timeOrigin + now, the same clock as the bench's) is printed as a JSON line.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -10,9 +11,9 @@ const http = createServer((req, res) => {
   let body = "";
   req.on("data", (chunk) => (body += chunk));
   req.on("end", () => {
-    const { event, data } = JSON.parse(body);
+    const events = JSON.parse(body);
     const at = performance.timeOrigin + performance.now();
-    io.to("event:bench").emit(event, data);
+    for (const { event, data } of events) io.to("event:bench").emit(event, data);
     console.log(JSON.stringify({ emitted: at, sockets: io.of("/").sockets.size }));
     res.writeHead(204).end();
   });
