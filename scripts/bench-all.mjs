@@ -16,6 +16,7 @@ const benches = [
   ["bench-worker.mjs", quick ? ["--photos", "5"] : []],
   ["bench-inference.mjs", quick ? ["--photos", "5"] : []],
   ["bench-operators.mjs", quick ? ["--photos", "3"] : []],
+  ["bench-kernel.mjs", []],
   ["bench-throughput.mjs", quick ? ["--photos", "6"] : []],
   ["bench-fanout.mjs", quick ? ["--sockets", "1000", "--rounds", "5"] : []],
 ];
