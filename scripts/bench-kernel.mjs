@@ -58,7 +58,7 @@ try {
 } finally {
   await mf.dispose();
 }
-const native = execFileSync(path.join(targetDir, "release/kernel-ceiling"), { encoding: "utf8" })
+const native = execFileSync(path.join(targetDir, "release/kernel-ceiling"), [String(k), String(reps)], { encoding: "utf8" })
   .trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 for (const { kernel, gflops } of native) rows.push({ label: kernel, gflops });
 

@@ -12,8 +12,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Packed operands, big enough for k = 256 at 32 rows or columns.
-const PANEL: usize = 32 * 256;
+/// The longest k the packed operands hold, at up to 32 rows or columns.
+pub const MAX_K: usize = 256;
+const PANEL: usize = 32 * MAX_K;
 static mut A: [f32; PANEL] = [0.5; PANEL];
 static mut B: [f32; PANEL] = [0.25; PANEL];
 

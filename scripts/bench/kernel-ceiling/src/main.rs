@@ -1,9 +1,12 @@
 //! The native half of scripts/bench-kernel.mjs: one JSON line per kernel this CPU runs.
+//! Arguments: k and reps, the same as the wasm half's.
 fn main() {
+    let arg = |i: usize| std::env::args().nth(i).and_then(|a| a.parse::<usize>().ok()).expect("usage: kernel-ceiling K REPS");
+    let (k, reps) = (arg(1), arg(2));
+    assert!(k <= kernel_ceiling::MAX_K, "k is at most {}", kernel_ceiling::MAX_K);
     #[cfg(target_arch = "x86_64")]
     {
         use kernel_ceiling::native::*;
-        let (k, reps) = (256, 200_000);
         let time = |name: &str, mr: usize, nr: usize, run: &dyn Fn() -> f32| {
             run(); // warm
             let mut best = f64::MAX;
