@@ -26,26 +26,6 @@ const settings = [
   { maxBatchSize: 10, maxBatchTimeout: 1 },
 ];
 const STALL_MS = 60_000;
-let stalls = 0;
-
-/**
- * A setting's run; after a local queue stall (docs/performance.md), again on a fresh Worker, at
- * most 3 tries: a setting whose invocations are long (several photos a batch) stalls nearly
- * every time, and is then reported as such.
- */
-async function wasmRunOrAgain(consumer) {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await wasmRun(consumer);
-    } catch (e) {
-      if (!(e instanceof Stalled)) throw e;
-      stalls++;
-      process.stderr.write(`${e.message}: the local queue stalled, running this setting again\n`);
-      if (tries === 3) return { consumer, stalled: tries };
-    }
-  }
-}
-
 async function wasmRun(consumer) {
   const worker = await startJobWorker({ consumer });
   try {
@@ -88,7 +68,7 @@ const load0 = loadavg()[0];
 const started = Date.now();
 const runs = [];
 for (const consumer of settings) {
-  runs.push(await wasmRunOrAgain(consumer));
+  runs.push(await wasmRun(consumer));
   process.stderr.write(`batch ${consumer.maxBatchSize} done\n`);
 }
 const native1 = await nativeRun(1);
@@ -102,7 +82,6 @@ out.push(
   table(
     ["consumer", "photos/min", "wall s", "uploads s", ...stages.map((s) => `${s} % of wall`), "rest of jobs %", "between jobs %", "retries"],
     runs.map((r) => {
-      if (r.stalled) return [`wasm, max_batch_size ${r.consumer.maxBatchSize}, max_batch_timeout ${r.consumer.maxBatchTimeout}`, `stalled ${r.stalled} of ${r.stalled} tries`, "", "", "", "", "", "", "", "", ""];
       const st = stages.map((s) => sum(r.jobs.map((j) => j.stageMs?.[s] ?? 0)));
       const inJobs = sum(r.jobs.map((j) => j.durationMs));
       const pct = (x) => `${((100 * x) / r.wallMs).toFixed(1)}`;
@@ -121,12 +100,11 @@ out.push(
   "",
   "`rest of jobs`: inside the consumer but outside the stages (the room's attempt and the four reports, R2 get); " +
     "`between jobs`: the queue's dispatch and the uploads, which the same workerd serves meanwhile. " +
-    (stalls ? `The local queue stalled ${stalls} time(s): that setting was run again on a fresh Worker. ` : "") +
     `${cpus().length} CPUs; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after; ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
 console.log(out.join("\n"));
 
-const best = runs.filter((r) => !r.stalled).reduce((a, b) => (perMinute(b.wallMs) > perMinute(a.wallMs) ? b : a));
+const best = runs.reduce((a, b) => (perMinute(b.wallMs) > perMinute(a.wallMs) ? b : a));
 await summarize([
   { what: `throughput, photos/min, wasm local queue (best: max_batch_size ${best.consumer.maxBatchSize}) vs native CLI 1 process`, measured: perMinute(best.wallMs).toFixed(1), against: perMinute(native1).toFixed(1), ratio: times(perMinute(best.wallMs), perMinute(native1)), goal: "", met: "" },
 ]);

@@ -25,7 +25,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { bundleSizes, wasmInitialMemory } from "./bundle-size.mjs";
-import { dataDir, median, percentile, rbnrPhotos, root, startJobWorker, Stalled, summarize } from "./bench/worker-jobs.mjs";
+import { dataDir, median, percentile, rbnrPhotos, root, startJobWorker, summarize } from "./bench/worker-jobs.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -72,28 +72,7 @@ async function scan(files) {
 }
 
 // --- wasm, in workerd ------------------------------------------------------------------------
-let worker = await startJobWorker();
-
-/**
- * Local Miniflare's queue sometimes never finishes a consumer invocation (docs/performance.md):
- * then the Worker is restarted, its models loaded again by a warm-up job, and the photo run
- * again. Cloudflare's queues are not this emulator.
- */
-let restarts = 0;
-async function runOrRestart(file) {
-  for (;;) {
-    try {
-      return await run(file);
-    } catch (e) {
-      if (!(e instanceof Stalled) || restarts === 10) throw e;
-      restarts++;
-      process.stderr.write(`\n${e.message}: restarting the Worker\n`);
-      await worker.dispose();
-      worker = await startJobWorker();
-      await run(small);
-    }
-  }
-}
+const worker = await startJobWorker();
 
 const eventId = `bench-${Date.now()}`;
 /** Uploads one photo and resolves with its job's log line. */
@@ -116,17 +95,17 @@ try {
     nativeLoadMs = models.wall;
     rssModels = models.rss;
   }
-  bigCold = await runOrRestart(big);
-  bigWarm = await runOrRestart(big);
+  bigCold = await run(big);
+  bigWarm = await run(big);
   if (native) {
     const withBig = await scan([small, big, big]);
     rssBig = withBig.rss;
     nativeBig = withBig.rows.slice(1);
   }
-  hugeJob = await runOrRestart(huge);
+  hugeJob = await run(huge);
   if (native) rssHuge = (await scan([small, huge])).rss;
   for (const [i, file] of photos.entries()) {
-    lastJob = await runOrRestart(file);
+    lastJob = await run(file);
     wasmRows.push(lastJob);
     if (native) nativeRows.push((await scan([file])).rows[0]);
     process.stderr.write(`\r${i + 1}/${photos.length} photos`);
@@ -181,7 +160,7 @@ row("wasm memory right after loading the models", mb(warmup.wasmMemoryAfterLoadB
 row("wasm memory after models + a 480x320 warm-up photo", mb(warmup.wasmMemoryBytes), "");
 row("wasm memory after the 12 MP photo (high-water mark; after it twice)", `${mb(bigCold.wasmMemoryBytes)} (${mb(bigWarm.wasmMemoryBytes)})`, "< 64 MB (isolate limit 128 MB)");
 row("wasm memory after a 24 MP JPEG (6000x4000) too (its total ms)", `${mb(hugeJob.wasmMemoryBytes)} (${ms(total(hugeJob.stageMs))} ms)`, "< 64 MB");
-row(restarts ? "wasm memory after the RBNR photos (restarted isolate)" : `wasm memory after the ${photos.length} RBNR photos too`, mb(lastJob.wasmMemoryBytes), "");
+row(`wasm memory after the ${photos.length} RBNR photos too`, mb(lastJob.wasmMemoryBytes), "");
 row(
   "wasm memory after a progressive 12 MP JPEG, run last (its total ms)",
   progJob.error ? `failed: ${progJob.error}` : `${mb(progJob.wasmMemoryBytes)} (${ms(total(progJob.stageMs))} ms)`,
@@ -203,8 +182,7 @@ row("script + models, gzip -9", mb(sizes.total.gzip), `${sizes.total.gzip <= 10 
 lines.push(
   "",
   `${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; run ${benchSeconds.toFixed(0)} s; ` +
-    `load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after` +
-    (restarts ? `; the local queue stalled ${restarts} time(s): the Worker was restarted and the photo run again.` : "."),
+    `load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after.`,
 );
 console.log(lines.join("\n"));
 

@@ -1,16 +1,19 @@
-// A minimal reproduction of local Miniflare's queue stall (docs/performance.md): a consumer
-// that POSTs to a Durable Object and does not read the answer's body returns, its log line is
-// printed, but Miniflare's queue broker never sees the invocation end ("QUEUE q 1/1" never
-// comes) and, as it dispatches one batch at a time, delivers nothing more, ever.
+// Minimal reproductions of local Miniflare's queue stalls (docs/performance.md, section 5).
 //
-//   node scripts/bench/queue-stall-repro.mjs          # unread answer: stalls after job 0
-//   node scripts/bench/queue-stall-repro.mjs read     # the same, answer read: all 5 jobs run
-//   node scripts/bench/queue-stall-repro.mjs long     # answer read, then 6 s of CPU per job:
-//                                                     # stalls within a few jobs, not every run
+//   node scripts/bench/queue-stall-repro.mjs               # a consumer leaves a Durable Object's
+//                                                          # answer unread: stalls after job 0
+//   node scripts/bench/queue-stall-repro.mjs read          # the same, answer read: all 5 jobs run
+//   node scripts/bench/queue-stall-repro.mjs long          # answer read, then 6 s of CPU per job:
+//                                                          # stalls within a few jobs, most runs
+//   node scripts/bench/queue-stall-repro.mjs long-fixed    # the same with scripts/miniflare-keepalive.mjs,
+//                                                          # as our tests, benches and `npm start` run:
+//                                                          # all 8 jobs run
 import { createInterface } from "node:readline";
 import { Log, LogLevel, Miniflare } from "miniflare";
 
-const mode = process.argv[2];
+const fixed = process.argv[2] === "long-fixed";
+if (fixed) await import("../miniflare-keepalive.mjs");
+const mode = fixed ? "long" : process.argv[2];
 const read = mode === "read" || mode === "long";
 const script = `import { DurableObject } from "cloudflare:workers";
 export class Room extends DurableObject {

@@ -1,5 +1,7 @@
 // Runs the built Worker (build/) in workerd through Miniflare, configured from wrangler.toml,
 // listening on 127.0.0.1 so tests talk to it over real TCP.
+// Before Miniflare makes its loopback server: keeps the local queue from stalling.
+import "../../scripts/miniflare-keepalive.mjs";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { fileURLToPath } from "node:url";

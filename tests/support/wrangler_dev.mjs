@@ -40,7 +40,12 @@ export async function startWranglerDev({ readyWithinMs = 180_000 } = {}) {
     path.join(root, "node_modules/.bin/wrangler"),
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false",
      "--var", `API_TOKEN:${TEST_API_TOKEN}`],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: root,
+      // The fix for local Miniflare's queue stall, as `npm start` preloads it (scripts/miniflare-keepalive.mjs).
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NODE_OPTIONS: "--import ./scripts/miniflare-keepalive.mjs" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
   child.stdout.on("data", (d) => (output += d));
