@@ -43,7 +43,7 @@ export async function startWranglerDev({ readyWithinMs = 180_000 } = {}) {
     {
       cwd: root,
       // The fix for local Miniflare's queue stall, as `npm start` preloads it (scripts/miniflare-keepalive.mjs).
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NODE_OPTIONS: "--import ./scripts/miniflare-keepalive.mjs" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ./scripts/miniflare-keepalive.mjs` },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
