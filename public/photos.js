@@ -93,6 +93,7 @@ export class PhotoGrid {
 
 function uploadText(upload) {
   if (upload.state === "failed") return `upload failed: ${upload.error}`;
+  if (upload.state === "retrying") return `upload failed (${upload.error}), trying again`;
   return `uploading ${Math.round(100 * upload.fraction)}%`;
 }
 

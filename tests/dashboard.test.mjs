@@ -1,5 +1,6 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core) against
-// `wrangler dev`: two real photos uploaded through the page, followed live, then found by number.
+// `wrangler dev`: two real photos uploaded through the page (one of them refused once and sent
+// again), followed live, then found by number.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -49,6 +50,17 @@ test("the dashboard uploads two photos, follows them live through a lost socket,
       route.connectToServer();
       pageSocket = route;
     });
+    // The first upload of one photo is answered as `wrangler dev` answers an upload that waited
+    // too long for a busy Worker (503, plain text); the page must send it again by itself.
+    const uploadTries = {};
+    await page.route(/\/events\/[^/]+\/photos$/, (route) => {
+      const photoId = route.request().headers()["x-photo-id"];
+      uploadTries[photoId] = (uploadTries[photoId] ?? 0) + 1;
+      if (photoId === "set1_07_JPG" && uploadTries[photoId] === 1) {
+        return route.fulfill({ status: 503, headers: { "retry-after": "0" }, body: "Your worker restarted mid-request. Please try sending the request again." });
+      }
+      return route.continue();
+    });
     await page.goto(dev.url);
     assert.equal(await page.title(), "finishline");
 
@@ -74,6 +86,9 @@ test("the dashboard uploads two photos, follows them live through a lost socket,
     );
     socket.close();
     assert.deepEqual(Object.keys(completed).sort(), Object.keys(PHOTOS), "both photos complete, under the page's photo ids");
+    // Sent again at least once (more when it then waited too long for the busy Worker, for real).
+    assert.ok(uploadTries.set1_07_JPG >= 2, `the refused upload was sent again: ${JSON.stringify(uploadTries)}`);
+    await page.getByText("Uploads: 2 uploaded, 0 to go, 0 failed.").waitFor({ timeout: 10_000 });
 
     let numbersRead = 0;
     for (const [photoId, { detections }] of Object.entries(completed)) {
