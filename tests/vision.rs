@@ -185,6 +185,25 @@ fn decompression_bombs_are_refused_before_decoding() {
         "image too large: 60000x60000 pixels (limit 50 megapixels)"
     );
 
+    // The same photo's header turned into a progressive one of 6000x4000 pixels: a progressive
+    // JPEG is decoded from all its coefficients at once, which that many would not fit.
+    let mut jpeg = photo("set1/set1_01.JPG");
+    jpeg[sof + 1] = 0xC2;
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0x0F, 0xA0, 0x17, 0x70]);
+    let err = pipeline().read_numbers(&jpeg).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VisionError::TooLargeFor {
+                format: "progressive JPEG",
+                width: 6000,
+                height: 4000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
     // A complete PNG claiming 100000x100000 pixels, with valid checksums and one tiny IDAT.
     let png = rgb_png(100_000, 100_000, false, &zlib(&[0]));
     let err = pipeline().read_numbers(&png).unwrap_err();
@@ -336,6 +355,6 @@ fn big_webps_are_refused_clearly() {
     assert_eq!(
         err.to_string(),
         "image too large for a WebP: 2500x1700 pixels (limit 4 megapixels for a WebP; send a \
-         JPEG or a non-interlaced PNG)"
+         baseline JPEG or a non-interlaced PNG)"
     );
 }

@@ -20,6 +20,11 @@ pub const MAX_MEGAPIXELS: u64 = 50;
 /// WebP and interlaced PNG are decoded at full size (up to 4 bytes a pixel) before they are
 /// shrunk: above this they would take the Worker's memory (docs/vision.md).
 pub const MAX_FULL_DECODE_MEGAPIXELS: u64 = 4;
+/// A progressive JPEG is decoded from all of its DCT coefficients at once (2 bytes a sample,
+/// whatever scale is asked for): at most this many bytes of them. A 12 MP photo at 4:2:0 takes
+/// 34 MiB, and the Worker's memory peaks at 73 MiB; 24 MP took it to 119 MiB, 24 MP at 4:4:4
+/// to 199 MiB, over the isolate's 128 MB (docs/vision.md, "Memory").
+const MAX_PROGRESSIVE_COEFFICIENT_BYTES: u64 = 48 << 20;
 /// The working copy's longest side: enough for a bib a few percent of the frame tall to keep
 /// ~20 px digits, small enough that a 12 MP photo's working copy is ~9 MB.
 pub const WORKING_LONG_SIDE: u32 = 2048;
@@ -143,6 +148,52 @@ fn check_full_decode(format: &'static str, width: u32, height: u32) -> Result<()
     Ok(())
 }
 
+/// Refuses a progressive JPEG whose coefficients would take more than their budget.
+fn check_progressive(bytes: &[u8], width: u32, height: u32) -> Result<(), VisionError> {
+    // Unreadable sampling factors count as the most memory: 4:4:4 colour.
+    let samples = samples_per_pixel(bytes).unwrap_or(3.0);
+    let limit_pixels = MAX_PROGRESSIVE_COEFFICIENT_BYTES as f64 / (2.0 * samples);
+    if f64::from(width) * f64::from(height) > limit_pixels {
+        return Err(VisionError::TooLargeFor {
+            format: "progressive JPEG",
+            width: u64::from(width),
+            height: u64::from(height),
+            limit_megapixels: (limit_pixels / 1e6) as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Samples per pixel over all of a progressive JPEG's components (1.5 for 4:2:0 colour, 3 for
+/// 4:4:4), from the sampling factors in its frame header (SOF2), which jpeg-decoder reads but
+/// does not expose. Walks the segments from the start: an EXIF thumbnail has frame headers too.
+fn samples_per_pixel(bytes: &[u8]) -> Option<f64> {
+    let mut at = 2; // after SOI
+    loop {
+        let [0xFF, marker, len0, len1] = *bytes.get(at..at + 4)? else {
+            return None;
+        };
+        let len = usize::from(u16::from_be_bytes([len0, len1]));
+        if marker == 0xC2 {
+            // precision, height, width, component count, then 3 bytes a component.
+            let frame = bytes.get(at + 4..at + 2 + len)?;
+            let count = usize::from(*frame.get(5)?);
+            let factors = (0..count)
+                .map(|c| {
+                    frame
+                        .get(7 + 3 * c)
+                        .map(|hv| (f64::from(hv >> 4), f64::from(hv & 0x0F)))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let h_max = factors.iter().map(|f| f.0).fold(0.0, f64::max);
+            let v_max = factors.iter().map(|f| f.1).fold(0.0, f64::max);
+            return (h_max > 0.0 && v_max > 0.0)
+                .then(|| factors.iter().map(|(h, v)| h * v / (h_max * v_max)).sum());
+        }
+        at += 2 + len;
+    }
+}
+
 fn check_dimensions(width: u32, height: u32) -> Result<(), VisionError> {
     let (w, h) = (u64::from(width), u64::from(height));
     if w == 0 || h == 0 {
@@ -167,6 +218,9 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
         .ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_dimensions(width, height)?;
+    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive {
+        check_progressive(bytes, width, height)?;
+    }
     // Ask for the smallest DCT scale that still covers the working size.
     let (req_w, req_h) = working_size(width, height);
     let (out_w, out_h) = decoder.scale(req_w as u16, req_h as u16).map_err(fail)?;
@@ -354,6 +408,53 @@ mod tests {
         assert_eq!(working_size(4000, 3000), (2048, 1536));
         assert_eq!(working_size(3000, 4000), (1536, 2048));
         assert_eq!(working_size(100_000, 1), (2048, 1));
+    }
+
+    /// A JPEG's first segments: an EXIF block holding a thumbnail's frame header (1x1 sampling,
+    /// to be skipped), then the photo's progressive frame header with these sampling factors.
+    fn progressive_header(width: u16, height: u16, sampling: &[u8]) -> Vec<u8> {
+        let thumbnail = [0xFF, 0xC2, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0];
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, (2 + 6 + thumbnail.len()) as u8];
+        jpeg.extend(b"Exif\0\0");
+        jpeg.extend(thumbnail);
+        jpeg.extend([0xFF, 0xC2, 0, 8 + 3 * sampling.len() as u8, 8]);
+        jpeg.extend(height.to_be_bytes());
+        jpeg.extend(width.to_be_bytes());
+        jpeg.push(sampling.len() as u8);
+        for (id, hv) in sampling.iter().enumerate() {
+            jpeg.extend([id as u8 + 1, *hv, 0]);
+        }
+        jpeg
+    }
+
+    #[test]
+    fn progressive_jpegs_are_refused_by_the_memory_their_coefficients_take() {
+        let yuv420 = progressive_header(6000, 4000, &[0x22, 0x11, 0x11]);
+        let yuv444 = progressive_header(6000, 4000, &[0x11, 0x11, 0x11]);
+        let grey = progressive_header(6000, 4000, &[0x11]);
+        assert_eq!(samples_per_pixel(&yuv420), Some(1.5));
+        assert_eq!(samples_per_pixel(&yuv444), Some(3.0));
+        assert_eq!(samples_per_pixel(&grey), Some(1.0));
+        assert_eq!(samples_per_pixel(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 200]), None);
+
+        // 12 MP at 4:2:0 (the measured 73 MiB) passes; 24 MP does not, nor 12 MP at 4:4:4.
+        assert_eq!(check_progressive(&yuv420, 4240, 2832), Ok(()));
+        let refused = check_progressive(&yuv420, 6000, 4000).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "image too large for a progressive JPEG: 6000x4000 pixels (limit 16 megapixels for a \
+             progressive JPEG; send a baseline JPEG or a non-interlaced PNG)"
+        );
+        assert!(check_progressive(&yuv444, 4240, 2832).is_err());
+        assert_eq!(check_progressive(&grey, 4240, 2832), Ok(()));
+        // A header whose sampling cannot be read counts as 4:4:4: 8 megapixels.
+        assert!(matches!(
+            check_progressive(b"not a jpeg", 4240, 2832),
+            Err(VisionError::TooLargeFor {
+                limit_megapixels: 8,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -17,8 +17,9 @@ pub enum VisionError {
         height: u64,
         limit_megapixels: u64,
     },
-    /// Formats decoded only at full size (WebP, interlaced PNG) have a lower limit than JPEG
-    /// and PNG, which are shrunk while they are decoded: the memory is the limit.
+    /// Formats decoded only at full size (WebP, interlaced PNG), or from all of their
+    /// coefficients at once (progressive JPEG), have a lower limit than baseline JPEG and PNG,
+    /// which are shrunk while they are decoded: the memory is the limit.
     TooLargeFor {
         format: &'static str,
         width: u64,
@@ -54,7 +55,7 @@ impl fmt::Display for VisionError {
             } => write!(
                 f,
                 "image too large for a {format}: {width}x{height} pixels (limit \
-                 {limit_megapixels} megapixels for a {format}; send a JPEG or a non-interlaced PNG)"
+                 {limit_megapixels} megapixels for a {format}; send a baseline JPEG or a non-interlaced PNG)"
             ),
             VisionError::Empty => write!(f, "the image has no pixels"),
             VisionError::Model(reason) => write!(f, "the recognition model failed: {reason}"),
