@@ -134,15 +134,21 @@ fn corrupt(format: Format, reason: String) -> VisionError {
     }
 }
 
-/// Refuses what `format` (WebP, interlaced PNG) could only decode at full size when that is big.
-fn check_full_decode(format: &'static str, width: u32, height: u32) -> Result<(), VisionError> {
+/// Refuses what `format` can only decode whole (WebP, interlaced PNG at full size, a progressive
+/// JPEG's coefficients) when it has more than `limit_pixels`: the memory is the limit.
+fn check_decoded_whole(
+    format: &'static str,
+    width: u32,
+    height: u32,
+    limit_pixels: u64,
+) -> Result<(), VisionError> {
     let (w, h) = (u64::from(width), u64::from(height));
-    if w * h > MAX_FULL_DECODE_MEGAPIXELS * 1_000_000 {
+    if w * h > limit_pixels {
         return Err(VisionError::TooLargeFor {
             format,
             width: w,
             height: h,
-            limit_megapixels: MAX_FULL_DECODE_MEGAPIXELS,
+            limit_megapixels: limit_pixels / 1_000_000,
         });
     }
     Ok(())
@@ -153,15 +159,7 @@ fn check_progressive(bytes: &[u8], width: u32, height: u32) -> Result<(), Vision
     // Unreadable sampling factors count as the most memory: 4:4:4 colour.
     let samples = samples_per_pixel(bytes).unwrap_or(3.0);
     let limit_pixels = MAX_PROGRESSIVE_COEFFICIENT_BYTES as f64 / (2.0 * samples);
-    if f64::from(width) * f64::from(height) > limit_pixels {
-        return Err(VisionError::TooLargeFor {
-            format: "progressive JPEG",
-            width: u64::from(width),
-            height: u64::from(height),
-            limit_megapixels: (limit_pixels / 1e6) as u64,
-        });
-    }
-    Ok(())
+    check_decoded_whole("progressive JPEG", width, height, limit_pixels as u64)
 }
 
 /// Samples per pixel over all of a progressive JPEG's components (1.5 for 4:2:0 colour, 3 for
@@ -274,7 +272,12 @@ fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     let (width, height, interlaced) = (header.width, header.height, header.interlaced);
     check_dimensions(width, height)?;
     if interlaced {
-        check_full_decode("interlaced PNG", width, height)?;
+        check_decoded_whole(
+            "interlaced PNG",
+            width,
+            height,
+            MAX_FULL_DECODE_MEGAPIXELS * 1_000_000,
+        )?;
     }
     let mut reader = decoder.read_info().map_err(fail)?;
     let orientation = reader
@@ -342,7 +345,12 @@ fn decode_webp(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(fail)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
-    check_full_decode(Format::WebP.name(), width, height)?;
+    check_decoded_whole(
+        Format::WebP.name(),
+        width,
+        height,
+        MAX_FULL_DECODE_MEGAPIXELS * 1_000_000,
+    )?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let pixels = DynamicImage::from_decoder(decoder)
         .map_err(fail)?
