@@ -33,12 +33,12 @@ async function issueToken(eventId) {
 }
 
 /** A PNG header declaring width x height pixels, with a correct CRC and nothing after it. */
-function pngHeader(width, height) {
+function pngHeader(width, height, interlace = 0) {
   const ihdr = Buffer.alloc(17);
   ihdr.write("IHDR", 0);
   ihdr.writeUInt32BE(width, 4);
   ihdr.writeUInt32BE(height, 8);
-  ihdr.set([8, 2, 0, 0, 0], 12);
+  ihdr.set([8, 2, 0, 0, interlace], 12);
   let crc = 0xffffffff;
   for (const byte of ihdr) {
     crc ^= byte;
@@ -71,6 +71,14 @@ async function answerTo(send) {
 
 const jpeg = photo("set1/set1_18.JPG");
 const up = (body, opts) => upload(worker.url, EVENT, body, opts).then((r) => r.status);
+/** A real photo whose frame header says it is a progressive JPEG of 6000x4000 pixels. */
+function progressive6000x4000() {
+  const bytes = Buffer.from(jpeg);
+  const sof = bytes.findIndex((b, i) => b === 0xff && (bytes[i + 1] === 0xc0 || bytes[i + 1] === 0xc2));
+  bytes[sof + 1] = 0xc2;
+  bytes.set([0x0f, 0xa0, 0x17, 0x70], sof + 5);
+  return bytes;
+}
 
 const httpCases = [
   ["zero bytes", () => up(Buffer.alloc(0)), 400],
@@ -78,6 +86,9 @@ const httpCases = [
   ["a PNG sent as image/jpeg", () => up(pngHeader(10, 10)), 415],
   ["image/gif", () => up(Buffer.from("GIF89a"), { contentType: "image/gif" }), 415],
   ["a PNG declaring 100000x100000 pixels", () => up(pngHeader(100000, 100000), { contentType: "image/png" }), 422],
+  // what the pipeline must decode whole is refused at upload by the same limits and words
+  ["an interlaced PNG of 3000x2000 pixels", () => up(pngHeader(3000, 2000, 1), { contentType: "image/png" }), 422],
+  ["a progressive JPEG of 6000x4000 pixels", () => up(progressive6000x4000()), 422],
   ["a 30 MB body", () => up(Buffer.alloc(30 * 1024 * 1024, 0xff)), 413],
   ["no API token", () => up(jpeg, { token: null }), 401],
   ["a wrong API token", () => up(jpeg, { token: "guess" }), 401],
@@ -136,6 +147,10 @@ test("a table of bad inputs, each with its status or frame; then a normal upload
   assert.equal(allowed.headers.get("access-control-allow-origin"), ALLOWED);
   const denied = await fetch(`${worker.url}/events/${EVENT}`, { headers: { origin: "https://evil.example" } });
   assert.equal(denied.headers.get("access-control-allow-origin"), null);
+
+  // the refusal says why, in the pipeline's words
+  const refused = await upload(worker.url, EVENT, progressive6000x4000());
+  assert.match(refused.body.error, /^image too large for a progressive JPEG: 6000x4000 pixels \(limit 16 megapixels/);
 
   // after all of it: a truncated photo fails with a reason, a good one completes, counts exact
   const watcher = await EventSocket.open(worker.url, EVENT, { token: await issueToken(EVENT), origin: ALLOWED });

@@ -11,7 +11,7 @@ use super::room_client::RoomClient;
 use super::{photo_key, random_bytes, PHOTOS_BUCKET, PHOTO_JOBS_QUEUE};
 use crate::ids::{content_digest, new_photo_id, IdKind};
 use crate::protocol::{LogLine, PhotoJob, Registered, Registration, UploadAccepted};
-use crate::vision::inspect;
+use crate::vision::{inspect, VisionError};
 
 const ACCEPTED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
@@ -43,7 +43,11 @@ pub async fn upload(
             let reason = format!("the bytes are {}, not the {declared} the Content-Type says", inspected.media_type);
             return respond::error(415, reason, request_id);
         }
-        Err(e) => return respond::error(415, format!("{e} (judged from the bytes)"), request_id),
+        Err(e @ VisionError::UnsupportedFormat) => {
+            return respond::error(415, format!("{e} (judged from the bytes)"), request_id)
+        }
+        // Its size, from its header: the pipeline would refuse it with the same words.
+        Err(e) => return respond::error(422, e.to_string(), request_id),
     };
     if let Some((w, h)) = inspected.dimensions {
         if u64::from(w) * u64::from(h) > limits.max_megapixels * 1_000_000 {

@@ -134,14 +134,57 @@ fn corrupt(format: Format, reason: String) -> VisionError {
     }
 }
 
-/// Refuses what `format` can only decode whole (WebP, interlaced PNG at full size, a progressive
-/// JPEG's coefficients) when it has more than `limit_pixels`: the memory is the limit.
-fn check_decoded_whole(
-    format: &'static str,
+/// How a decoder holds a photo while it decodes it, known from the header: what sets the
+/// largest photo it can take within the Worker's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Holding {
+    /// Shrunk while it is decoded (baseline JPEG, non-interlaced PNG): `MAX_MEGAPIXELS`.
+    Shrunk,
+    /// Decoded whole at full size (WebP, interlaced PNG): `MAX_FULL_DECODE_MEGAPIXELS`.
+    Whole(&'static str),
+    /// A progressive JPEG: all of its DCT coefficients at once, `MAX_PROGRESSIVE_COEFFICIENT_BYTES`.
+    Coefficients,
+}
+
+impl Holding {
+    pub(super) const WEBP: Holding = Holding::Whole("WebP"); // image-webp has no row reader
+
+    pub(super) fn jpeg(info: &jpeg_decoder::ImageInfo) -> Holding {
+        match info.coding_process {
+            jpeg_decoder::CodingProcess::DctProgressive => Holding::Coefficients,
+            _ => Holding::Shrunk,
+        }
+    }
+
+    /// An interlaced PNG's rows come in seven passes: it is decoded whole.
+    pub(super) fn png(interlaced: bool) -> Holding {
+        if interlaced {
+            Holding::Whole("interlaced PNG")
+        } else {
+            Holding::Shrunk
+        }
+    }
+}
+
+/// Refuses, from its header alone, a photo its decoder could not hold within the memory: the
+/// same check at upload (`inspect`) and before decoding, so the reasons are the same.
+pub(super) fn check_size(
+    bytes: &[u8],
     width: u32,
     height: u32,
-    limit_pixels: u64,
+    holding: Holding,
 ) -> Result<(), VisionError> {
+    check_dimensions(width, height)?;
+    let (format, limit_pixels) = match holding {
+        Holding::Shrunk => return Ok(()),
+        Holding::Whole(format) => (format, MAX_FULL_DECODE_MEGAPIXELS * 1_000_000),
+        // Unreadable sampling factors count as the most memory: 4:4:4 colour.
+        Holding::Coefficients => {
+            let samples = samples_per_pixel(bytes).unwrap_or(3.0);
+            let pixels = MAX_PROGRESSIVE_COEFFICIENT_BYTES as f64 / (2.0 * samples);
+            ("progressive JPEG", pixels as u64)
+        }
+    };
     let (w, h) = (u64::from(width), u64::from(height));
     if w * h > limit_pixels {
         return Err(VisionError::TooLargeFor {
@@ -152,14 +195,6 @@ fn check_decoded_whole(
         });
     }
     Ok(())
-}
-
-/// Refuses a progressive JPEG whose coefficients would take more than their budget.
-fn check_progressive(bytes: &[u8], width: u32, height: u32) -> Result<(), VisionError> {
-    // Unreadable sampling factors count as the most memory: 4:4:4 colour.
-    let samples = samples_per_pixel(bytes).unwrap_or(3.0);
-    let limit_pixels = MAX_PROGRESSIVE_COEFFICIENT_BYTES as f64 / (2.0 * samples);
-    check_decoded_whole("progressive JPEG", width, height, limit_pixels as u64)
 }
 
 /// Samples per pixel over all of a progressive JPEG's components (1.5 for 4:2:0 colour, 3 for
@@ -215,10 +250,7 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
         .info()
         .ok_or_else(|| corrupt(Format::Jpeg, "no frame header".into()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
-    check_dimensions(width, height)?;
-    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive {
-        check_progressive(bytes, width, height)?;
-    }
+    check_size(bytes, width, height, Holding::jpeg(&info))?;
     // Ask for the smallest DCT scale that still covers the working size.
     let (req_w, req_h) = working_size(width, height);
     let (out_w, out_h) = decoder.scale(req_w as u16, req_h as u16).map_err(fail)?;
@@ -270,15 +302,7 @@ fn decode_png(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     decoder.set_limits(png::Limits { bytes: usize::MAX });
     let header = decoder.read_header_info().map_err(fail)?;
     let (width, height, interlaced) = (header.width, header.height, header.interlaced);
-    check_dimensions(width, height)?;
-    if interlaced {
-        check_decoded_whole(
-            "interlaced PNG",
-            width,
-            height,
-            MAX_FULL_DECODE_MEGAPIXELS * 1_000_000,
-        )?;
-    }
+    check_size(bytes, width, height, Holding::png(interlaced))?;
     let mut reader = decoder.read_info().map_err(fail)?;
     let orientation = reader
         .info()
@@ -344,13 +368,7 @@ fn decode_webp(bytes: &[u8]) -> Result<(Decoded, Orientation), VisionError> {
     let fail = |e: image::ImageError| corrupt(Format::WebP, e.to_string());
     let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(fail)?;
     let (width, height) = decoder.dimensions();
-    check_dimensions(width, height)?;
-    check_decoded_whole(
-        Format::WebP.name(),
-        width,
-        height,
-        MAX_FULL_DECODE_MEGAPIXELS * 1_000_000,
-    )?;
+    check_size(bytes, width, height, Holding::WEBP)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let pixels = DynamicImage::from_decoder(decoder)
         .map_err(fail)?
@@ -446,18 +464,21 @@ mod tests {
         assert_eq!(samples_per_pixel(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 200]), None);
 
         // 12 MP at 4:2:0 (the measured 73 MiB) passes; 24 MP does not, nor 12 MP at 4:4:4.
-        assert_eq!(check_progressive(&yuv420, 4240, 2832), Ok(()));
-        let refused = check_progressive(&yuv420, 6000, 4000).unwrap_err();
+        assert_eq!(
+            check_size(&yuv420, 4240, 2832, Holding::Coefficients),
+            Ok(())
+        );
+        let refused = check_size(&yuv420, 6000, 4000, Holding::Coefficients).unwrap_err();
         assert_eq!(
             refused.to_string(),
             "image too large for a progressive JPEG: 6000x4000 pixels (limit 16 megapixels for a \
              progressive JPEG; send a baseline JPEG or a non-interlaced PNG)"
         );
-        assert!(check_progressive(&yuv444, 4240, 2832).is_err());
-        assert_eq!(check_progressive(&grey, 4240, 2832), Ok(()));
+        assert!(check_size(&yuv444, 4240, 2832, Holding::Coefficients).is_err());
+        assert_eq!(check_size(&grey, 4240, 2832, Holding::Coefficients), Ok(()));
         // A header whose sampling cannot be read counts as 4:4:4: 8 megapixels.
         assert!(matches!(
-            check_progressive(b"not a jpeg", 4240, 2832),
+            check_size(b"not a jpeg", 4240, 2832, Holding::Coefficients),
             Err(VisionError::TooLargeFor {
                 limit_megapixels: 8,
                 ..
@@ -466,12 +487,22 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bombs_before_decoding() {
-        assert!(matches!(
-            check_dimensions(100_000, 100_000),
-            Err(VisionError::TooLarge { .. })
-        ));
-        assert_eq!(check_dimensions(0, 10), Err(VisionError::Empty));
-        assert_eq!(check_dimensions(8000, 6000), Ok(()));
+    fn refuses_bombs_and_what_is_decoded_whole_by_size() {
+        let huge = check_size(b"", 100_000, 100_000, Holding::Shrunk);
+        assert!(matches!(huge, Err(VisionError::TooLarge { .. })));
+        assert_eq!(
+            check_size(b"", 0, 10, Holding::Shrunk),
+            Err(VisionError::Empty)
+        );
+        assert_eq!(check_size(b"", 8000, 6000, Holding::Shrunk), Ok(()));
+        assert_eq!(check_size(b"", 2000, 2000, Holding::WEBP), Ok(()));
+        let webp = check_size(b"", 6000, 4000, Holding::WEBP).unwrap_err();
+        assert_eq!(
+            webp.to_string(),
+            "image too large for a WebP: 6000x4000 pixels (limit 4 megapixels for a WebP; send a \
+             baseline JPEG or a non-interlaced PNG)"
+        );
+        assert!(check_size(b"", 3000, 2000, Holding::png(true)).is_err());
+        assert_eq!(check_size(b"", 3000, 2000, Holding::png(false)), Ok(()));
     }
 }
