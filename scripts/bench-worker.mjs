@@ -191,12 +191,15 @@ await summarize([
   ...(native
     ? ["detection", "ocr", "total"].map((k) => {
         const w = medianOf(wasmRows, k), n = medianOf(nativeRows, k);
-        return { what: `pipeline ${k}, median per RBNR photo: wasm (workerd) vs native (our CLI)`, measured: ms(w), against: ms(n), ratio: ratio(w, n), goal: "", met: "" };
+        // Issue 3: wasm at most 1.5 times native.
+        return { what: `pipeline ${k}, median per RBNR photo: wasm (workerd) vs native (our CLI)`, measured: ms(w), against: ms(n), ratio: ratio(w, n), goal: "<= 1.5x", met: w <= 1.5 * n };
       })
     : []),
-  { what: "12 MP photo, total ms (warm): wasm vs native", measured: ms(total(bigWarm.stageMs)), against: native ? ms(total(nativeBig[1].stageMs)) : "-", ratio: native ? ratio(total(bigWarm.stageMs), total(nativeBig[1].stageMs)) : "-", goal: "", met: "" },
+  { what: "12 MP photo, total ms (warm): wasm vs native", measured: ms(total(bigWarm.stageMs)), against: native ? ms(total(nativeBig[1].stageMs)) : "-", ratio: native ? ratio(total(bigWarm.stageMs), total(nativeBig[1].stageMs)) : "-", goal: native ? "<= 1.5x" : "", met: native ? total(bigWarm.stageMs) <= 1.5 * total(nativeBig[1].stageMs) : "" },
   { what: "wasm memory after a 12 MP photo", measured: mb(bigWarm.wasmMemoryBytes), against: "", ratio: "", goal: "< 64 MB", met: bigWarm.wasmMemoryBytes < 64e6 },
   { what: "wasm memory after a 24 MP photo", measured: mb(hugeJob.wasmMemoryBytes), against: "", ratio: "", goal: "< 64 MB", met: hugeJob.wasmMemoryBytes < 64e6 },
   { what: "model load in the isolate's first job, ms", measured: `${warmup.modelLoadMs}`, against: native ? `${nativeLoadMs}` : "", ratio: "", goal: "", met: "" },
   { what: "Worker bundle (wasm + js), gzip -9", measured: mb(bundleGz), against: "", ratio: "", goal: "<= 3 MB", met: bundleGz <= 3e6 },
+  // Issue 3 counts code and models together against 3 MB; 10 MB is Cloudflare's paid plan.
+  { what: "Worker bundle + models (static assets), gzip -9", measured: mb(sizes.total.gzip), against: "", ratio: "", goal: "<= 3 MB; <= 10 MB", met: sizes.total.gzip <= 3e6 },
 ]);
