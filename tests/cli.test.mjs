@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, startWorker, TEST_API_TOKEN } from "./support/worker.mjs";
-import { EventSocket, getJson, photo, photosDir, StalledError, upload } from "./support/client.mjs";
+import { EventSocket, getJson, photo, photosDir, pngHeader, StalledError, upload } from "./support/client.mjs";
 
 const bin = path.join(root, "target/debug/finishline");
 const PHOTOS = Array.from({ length: 12 }, (_, i) => `set1_${String(i + 1).padStart(2, "0")}.JPG`);
@@ -240,13 +240,15 @@ test("a refused photo is reported in the table and the rest still goes through; 
   const small = await startWorker({ vars: { MAX_UPLOAD_BYTES: "80000", EVENT_TOKEN_SECRET: "cli-test-secret" } });
   try {
     const eventId = unique("refused");
-    const folder = folderOf(["set1_01.JPG", "set1_10.JPG"], { "notes.jpg": "not a photo" });
+    // big.png declares an interlaced 3000x2000 image, more than the pipeline decodes whole.
+    const folder = folderOf(["set1_01.JPG", "set1_10.JPG"], { "notes.jpg": "not a photo", "big.png": pngHeader(3000, 2000, 1) });
     const run = await cli(["upload", folder, "--event", eventId, "--url", small.url, "--idle-timeout", "60"]);
     assert.equal(run.code, 1, "non-zero: photos failed to upload");
     assert.match(rowOf(run.stdout, "set1_01.JPG"), /not uploaded ┆ 413 the photo is larger than/);
     assert.match(rowOf(run.stdout, "notes.jpg"), /not uploaded ┆ .*not a JPEG, PNG or WebP/);
+    assert.match(rowOf(run.stdout, "big.png"), /not uploaded ┆ image too large for an interlaced PNG: 3000x2000 pixels/);
     assert.match(rowOf(run.stdout, "set1_10.JPG"), /┆ read /);
-    assert.match(run.stdout, /3 photos: .*2 not uploaded/);
+    assert.match(run.stdout, /4 photos: .*3 not uploaded/);
     const token = (await fetch(`${small.url}/events/${eventId}/tokens`, { method: "POST", headers: { authorization: `Bearer ${TEST_API_TOKEN}` } }).then((r) => r.json())).token;
     const status = await getJson(`${small.url}/events/${eventId}?token=${token}`);
     assert.equal(status.body.totalPhotos, 1);

@@ -52,11 +52,15 @@ impl fmt::Display for VisionError {
                 width,
                 height,
                 limit_megapixels,
-            } => write!(
-                f,
-                "image too large for a {format}: {width}x{height} pixels (limit \
-                 {limit_megapixels} megapixels for a {format}; send a baseline JPEG or a non-interlaced PNG)"
-            ),
+            } => {
+                let a = if format.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                write!(
+                    f,
+                    "image too large for {a} {format}: {width}x{height} pixels (limit \
+                     {limit_megapixels} megapixels for {a} {format}; send a baseline JPEG or a \
+                     non-interlaced PNG)"
+                )
+            }
             VisionError::Empty => write!(f, "the image has no pixels"),
             VisionError::Model(reason) => write!(f, "the recognition model failed: {reason}"),
         }

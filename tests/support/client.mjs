@@ -12,6 +12,23 @@ export function photo(name) {
 }
 
 /** Uploads a photo with the tests' API token (pass `token: null` to send none). */
+/** A PNG header declaring width x height pixels, with a correct CRC and nothing after it. */
+export function pngHeader(width, height, interlace = 0) {
+  const ihdr = Buffer.alloc(17);
+  ihdr.write("IHDR", 0);
+  ihdr.writeUInt32BE(width, 4);
+  ihdr.writeUInt32BE(height, 8);
+  ihdr.set([8, 2, 0, 0, interlace], 12);
+  let crc = 0xffffffff;
+  for (const byte of ihdr) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  const tail = Buffer.alloc(4);
+  tail.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), ihdr, tail]);
+}
+
 export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {}, token = TEST_API_TOKEN } = {}) {
   const response = await fetch(`${url}/events/${eventId}/photos`, {
     method: "POST",
