@@ -53,7 +53,11 @@ impl fmt::Display for VisionError {
                 height,
                 limit_megapixels,
             } => {
-                let a = if format.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                let a = if format.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
                 write!(
                     f,
                     "image too large for {a} {format}: {width}x{height} pixels (limit \
