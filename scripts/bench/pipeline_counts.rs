@@ -1,10 +1,11 @@
 // Native side of scripts/bench-inference.mjs: for each photo, how many detector tiles and
 // recognizer crops our pipeline runs (so onnxruntime runs the same number of the same shapes)
-// and the native stage times. Compiled by the bench with rustc against target/release's
+// and the native stage times, with the milliseconds inside model runs. Compiled by the bench with rustc against target/release's
 // libfinishline (no Cargo target, so `cargo test` never builds it). One JSON line per photo.
+use std::sync::OnceLock;
 use std::time::Instant;
 
-use finishline::vision::Pipeline;
+use finishline::vision::{timed, Pipeline};
 
 // Mirrors src/vision/models.rs and detect.rs: DETECTION_TILE, DETECTION_LONG_SIDE, TILE_OVERLAP.
 const TILE: usize = 672;
@@ -23,6 +24,15 @@ fn ms(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+fn now() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+fn round(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
+}
+
 fn main() {
     let pipeline = Pipeline::embedded().expect("models");
     for file in std::env::args().skip(1) {
@@ -32,14 +42,16 @@ fn main() {
         let ratio = LONG_SIDE / w.max(h);
         let tile_count = tiles((w * ratio).round() as usize) * tiles((h * ratio).round() as usize);
         let t = Instant::now();
-        let regions = pipeline.detect(&photo).expect("detect");
+        let (regions, detection_model) = timed(now, false, || pipeline.detect(&photo).expect("detect"));
         let detection_ms = ms(t);
         let t = Instant::now();
-        pipeline.read(&photo, &regions).expect("read");
+        let (_, ocr_model) = timed(now, false, || pipeline.read(&photo, &regions).expect("read"));
         let ocr_ms = ms(t);
         println!(
-            "{{\"file\":{file:?},\"tiles\":{tile_count},\"crops\":{},\"detectionMs\":{detection_ms},\"ocrMs\":{ocr_ms}}}",
-            regions.len()
+            "{{\"file\":{file:?},\"tiles\":{tile_count},\"crops\":{},\"detectionMs\":{detection_ms},\"ocrMs\":{ocr_ms},\"modelMs\":{{\"detection\":{},\"ocr\":{}}}}}",
+            regions.len(),
+            round(detection_model.model_ms),
+            round(ocr_model.model_ms)
         );
     }
 }

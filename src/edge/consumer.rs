@@ -11,8 +11,8 @@ use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
 use super::room_client::RoomClient;
 use super::{photo_key, random_bytes, var, ASSETS, PHOTOS_BUCKET};
-use crate::protocol::{LogLine, PhotoJob, Report, RoomReport, Stage};
-use crate::vision::{self, OpTimes, PhotoReading, Pipeline, VisionError, DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
+use crate::protocol::{LogLine, ModelMs, PhotoJob, Report, RoomReport, Stage};
+use crate::vision::{self, InferenceTimes, OpTimes, PhotoReading, Pipeline, VisionError, DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
 
 thread_local! {
     /// Models are parsed and optimized once per isolate, never per photo.
@@ -64,6 +64,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             faults: &faults,
             time_ops,
             stage_ms: Cell::default(),
+            model_ms: Cell::default(),
             op_ms: Cell::default(),
             model_load: Cell::default(),
         };
@@ -92,6 +93,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             outcome: outcome.into(),
             duration_ms: Date::now().as_millis().saturating_sub(started),
             stage_ms: job.stage_ms.take().map(Into::into),
+            model_ms: job.model_ms.take(),
             op_ms: job.op_ms.take(),
             model_load_ms: job.model_load.get().map(|(ms, _)| ms),
             wasm_memory_after_load_bytes: job.model_load.get().map(|(_, bytes)| bytes),
@@ -111,6 +113,8 @@ struct Job<'a> {
     time_ops: bool,
     /// Milliseconds of decode, detection, ocr and color, when every stage ran (for the log).
     stage_ms: Cell<Option<[f64; 4]>>,
+    /// Of the detection and ocr stages' milliseconds, those inside model runs (for the log).
+    model_ms: Cell<Option<ModelMs>>,
     /// Milliseconds of inference by tract operator, when `time_ops` (for the log).
     op_ms: Cell<Option<OpTimes>>,
     /// Milliseconds spent loading the models and the wasm memory size right after, when this
@@ -163,14 +167,16 @@ impl Job<'_> {
         drop(bytes);
         ms[0] = since(t);
         let t = now();
-        let regions = match self.timed(|| pipeline.detect(&photo)) {
+        let (regions, detection) = self.timed(|| pipeline.detect(&photo));
+        let regions = match regions {
             Ok(regions) => regions,
             Err(e) => return Ok(Err(e)),
         };
         ms[1] = since(t);
         self.report(attempt, Report::Progress { stage: Stage::Detection }).await?;
         let t = now();
-        let detections = match self.timed(|| pipeline.read(&photo, &regions)) {
+        let (detections, ocr) = self.timed(|| pipeline.read(&photo, &regions));
+        let detections = match detections {
             Ok(detections) => detections,
             Err(e) => return Ok(Err(e)),
         };
@@ -180,23 +186,24 @@ impl Job<'_> {
         let reading = pipeline.color(&photo, detections);
         ms[3] = since(t);
         self.stage_ms.set(Some(ms));
+        self.model_ms.set(Some(ModelMs { detection, ocr }));
         self.report(attempt, Report::Progress { stage: Stage::Color }).await?;
         Ok(Ok(reading))
     }
 
-    /// Runs a stage, its inference timed by operator when asked (`Date.now()` is real time in
-    /// local workerd, and its millisecond steps average out over a photo's thousands of nodes).
-    fn timed<T>(&self, stage: impl FnOnce() -> T) -> T {
-        if !self.time_ops {
-            return stage();
+    /// Runs a stage, with the milliseconds of its model runs, and keeps them by operator when
+    /// asked (`Date.now()` is real time in local workerd, and its millisecond steps average out
+    /// over a photo's runs and thousands of nodes).
+    fn timed<T>(&self, stage: impl FnOnce() -> T) -> (T, f64) {
+        let (out, InferenceTimes { model_ms, by_operator }) = vision::timed(worker::js_sys::Date::now, self.time_ops, stage);
+        if self.time_ops {
+            let mut all = self.op_ms.take().unwrap_or_default();
+            for (op, ms) in by_operator {
+                *all.entry(op).or_default() += ms;
+            }
+            self.op_ms.set(Some(all));
         }
-        let (out, times) = vision::timed(worker::js_sys::Date::now, stage);
-        let mut all = self.op_ms.take().unwrap_or_default();
-        for (op, ms) in times {
-            *all.entry(op).or_default() += ms;
-        }
-        self.op_ms.set(Some(all));
-        out
+        (out, model_ms)
     }
 
     async fn report(&self, attempt: u32, report: Report) -> Result<()> {

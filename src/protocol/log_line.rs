@@ -26,6 +26,10 @@ pub struct LogLine {
     /// Jobs: milliseconds spent in each vision stage (compute only, not the reports between).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_ms: Option<StageMs>,
+    /// Jobs: of the detection and ocr stages' milliseconds, those inside model runs (inference
+    /// without the pre- and post-processing around it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_ms: Option<ModelMs>,
     /// Jobs: milliseconds this job spent loading the models (only the isolate's first job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_load_ms: Option<u64>,
@@ -49,6 +53,13 @@ pub struct StageMs {
     pub detection: f64,
     pub ocr: f64,
     pub color: f64,
+}
+
+/// Milliseconds inside model runs in the two stages that run models.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ModelMs {
+    pub detection: f64,
+    pub ocr: f64,
 }
 
 impl From<[f64; 4]> for StageMs {
@@ -95,6 +106,7 @@ mod tests {
             outcome: "completed".into(),
             duration_ms: 1900,
             stage_ms: Some([12.0, 1500.0, 300.0, 1.5].into()),
+            model_ms: Some(ModelMs { detection: 1400.0, ocr: 280.5 }),
             model_load_ms: Some(2700),
             wasm_memory_after_load_bytes: Some(40 * 65536),
             wasm_memory_bytes: Some(50 * 65536),
@@ -102,7 +114,7 @@ mod tests {
         };
         assert_eq!(
             line.to_json(),
-            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelLoadMs":2700,"wasmMemoryAfterLoadBytes":2621440,"wasmMemoryBytes":3276800}"#
+            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelMs":{"detection":1400.0,"ocr":280.5},"modelLoadMs":2700,"wasmMemoryAfterLoadBytes":2621440,"wasmMemoryBytes":3276800}"#
         );
     }
 }

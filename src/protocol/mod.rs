@@ -13,7 +13,7 @@ pub use client_frame::{error_frame, replay_truncated_frame, Ack, ClientFrame, Cl
 pub use http::{
     ErrorBody, EventStatus, NumberMatch, NumberSearch, PhotoPage, PhotoView, ProgressStatus, UploadAccepted,
 };
-pub use log_line::LogLine;
+pub use log_line::{LogLine, ModelMs};
 pub use job::{PhotoJob, Registered, Registration, Report, RoomReport};
 pub use server_frame::{
     EventCompleted, EventProgress, PhotoCompleted, PhotoFailed, PhotoProgress, SequencedFrame,

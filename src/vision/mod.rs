@@ -1,5 +1,5 @@
 //! Reads race numbers from photos: decode, detect, read (OCR), color. Pure Rust, no Worker:
-//! no threads, files or clocks (the operator timer takes the caller's clock), so the same code
+//! no threads, files or clocks (the inference timer takes the caller's clock), so the same code
 //! runs natively and in wasm32.
 
 mod color;
@@ -11,7 +11,7 @@ mod inspect;
 mod models;
 #[cfg(not(target_arch = "wasm32"))]
 mod nnef_export;
-mod op_times;
+mod inference_timer;
 mod pipeline;
 mod reading;
 mod recognize;
@@ -27,6 +27,6 @@ pub use models::{DETECTION_MODEL, RECOGNITION_MODEL};
 pub use models::{DETECTION_MODEL_FILE, RECOGNITION_MODEL_FILE};
 #[cfg(not(target_arch = "wasm32"))]
 pub use nnef_export::{detector_to_nnef, recognizer_to_nnef};
-pub use op_times::{timed, OpTimes};
+pub use inference_timer::{timed, InferenceTimes, OpTimes};
 pub use pipeline::Pipeline;
 pub use reading::{Color, Detection, PhotoReading, PixelBox};

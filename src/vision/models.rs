@@ -104,7 +104,7 @@ fn with_weights_wired(mut model: TypedModel) -> TractResult<TypedModel> {
 
 /// Runs a plan on one input, returning its first output.
 pub fn run(plan: &Plan, input: Tensor) -> Result<Arc<Tensor>, VisionError> {
-    let outputs = super::op_times::run(plan, tvec!(input.into_tvalue())).map_err(VisionError::model)?;
+    let outputs = super::inference_timer::run(plan, tvec!(input.into_tvalue())).map_err(VisionError::model)?;
     let first = outputs
         .into_iter()
         .next()
