@@ -239,3 +239,4 @@ mod tests {
         assert!((r.score - 0.9).abs() < 1.0 / 255.0);
     }
 }
+
