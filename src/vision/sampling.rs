@@ -10,9 +10,9 @@ use super::VisionError;
 
 /// A model's input: a 1x3x`height`x`width` f32 tensor of zeros (mid-gray once normalized).
 /// Made as an ndarray, then copied into tract's aligned storage: `Tensor::zero` skips the copy
-/// but left the Worker's wasm memory 2.2 MiB higher after a 12 MP photo (78.8 vs 76.6 MiB,
-/// `npm run bench:worker`): where the allocator puts each tile's input matters more here than
-/// the copy's ~1 ms.
+/// but left the Worker's wasm memory higher after a 12 MP photo (63.5 vs 59.2 MiB, `npm run
+/// bench:worker`, with no faster detection): where the allocator puts each tile's input
+/// matters more here than the copy's ~1 ms.
 pub fn blank_input(height: usize, width: usize) -> Tensor {
     Array4::<f32>::zeros((1, 3, height, width)).into_tensor()
 }
