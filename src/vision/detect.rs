@@ -239,4 +239,3 @@ mod tests {
         assert!((r.score - 0.9).abs() < 1.0 / 255.0);
     }
 }
-
