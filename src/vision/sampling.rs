@@ -106,11 +106,11 @@ impl Grid {
         }
     }
 
-    /// An upright rectangle (every detector tile, most text lines): a sample's column depends
-    /// on the output column only and its row on the output row only, so the same sum is taken
-    /// in two passes, along each image row used and then down the rows, each image row's pass
-    /// computed once for all the output rows that read it. About 5x less work than
-    /// `sample_rotated` on a tile shrunk with 2x2 taps.
+    /// An upright rectangle (every detector tile; a text line found level): a sample's column
+    /// depends on the output column only and its row on the output row only, so the same sum
+    /// is taken in two passes, along each image row used and then down the rows, each image
+    /// row's pass computed once for all the output rows that read it: a detector tile shrunk
+    /// with 2x2 taps takes a sixth of `sample_rotated`'s time natively (docs/vision.md).
     fn sample_upright(&self, image: &RgbImage, write: &mut impl FnMut(usize, usize, [f32; 3])) {
         let (image_w, image_h) = (image.width() as usize, image.height() as usize);
         let columns = self.weights(self.origin.0, self.along.0, self.width, image_w);
