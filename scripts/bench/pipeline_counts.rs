@@ -1,7 +1,8 @@
 // Native side of scripts/bench-inference.mjs: for each photo, how many detector tiles and
 // recognizer crops our pipeline runs (so onnxruntime runs the same number of the same shapes)
-// and the native stage times, with the milliseconds inside model runs. Compiled by the bench with rustc against target/release's
-// libfinishline (no Cargo target, so `cargo test` never builds it). One JSON line per photo.
+// and the native stage times, with the milliseconds inside model runs. Compiled by the bench
+// with rustc against target/release's libfinishline (no Cargo target, so `cargo test` never
+// builds it). One JSON line per photo.
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -20,10 +21,7 @@ fn tiles(length: usize) -> usize {
     }
 }
 
-fn ms(t: Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
-}
-
+/// Milliseconds since the first call.
 fn now() -> f64 {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
@@ -41,12 +39,12 @@ fn main() {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
         let ratio = LONG_SIDE / w.max(h);
         let tile_count = tiles((w * ratio).round() as usize) * tiles((h * ratio).round() as usize);
-        let t = Instant::now();
+        let t = now();
         let (regions, detection_model) = timed(now, false, || pipeline.detect(&photo).expect("detect"));
-        let detection_ms = ms(t);
-        let t = Instant::now();
+        let detection_ms = round(now() - t);
+        let t = now();
         let (_, ocr_model) = timed(now, false, || pipeline.read(&photo, &regions).expect("read"));
-        let ocr_ms = ms(t);
+        let ocr_ms = round(now() - t);
         println!(
             "{{\"file\":{file:?},\"tiles\":{tile_count},\"crops\":{},\"detectionMs\":{detection_ms},\"ocrMs\":{ocr_ms},\"modelMs\":{{\"detection\":{},\"ocr\":{}}}}}",
             regions.len(),
