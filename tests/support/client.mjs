@@ -11,7 +11,6 @@ export function photo(name) {
   return readFileSync(path.join(photosDir, name));
 }
 
-/** Uploads a photo with the tests' API token (pass `token: null` to send none). */
 /** A PNG header declaring width x height pixels, with a correct CRC and nothing after it. */
 export function pngHeader(width, height, interlace = 0) {
   const ihdr = Buffer.alloc(17);
@@ -29,6 +28,7 @@ export function pngHeader(width, height, interlace = 0) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), ihdr, tail]);
 }
 
+/** Uploads a photo with the tests' API token (pass `token: null` to send none). */
 export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {}, token = TEST_API_TOKEN } = {}) {
   const response = await fetch(`${url}/events/${eventId}/photos`, {
     method: "POST",
