@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import http from "node:http";
 import WebSocket from "ws";
 import { startWorker, TEST_API_TOKEN } from "./support/worker.mjs";
 import { EventSocket, getJson, photo, pngHeader, upload } from "./support/client.mjs";
@@ -147,4 +148,34 @@ test("a table of bad inputs, each with its status or frame; then a normal upload
   const state = (await getJson(`${worker.url}/events/${EVENT}?token=${await issueToken(EVENT)}`)).body;
   assert.deepEqual([state.totalPhotos, state.succeeded, state.failed], [2, 1, 1]);
   watcher.close();
+});
+
+test("a refusal sent before the body is read leaves the connection usable: every next request on it is answered", async () => {
+  // workerd breaks a connection whose request body (over 64 KiB) its Worker left unread
+  // (workerd#1741): the next request on it got ECONNRESET. One kept-alive connection, so
+  // each request follows a refusal on the same one.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (path, body, extra = {}) =>
+    new Promise((resolve) => {
+      const headers = { ...(body ? { "content-type": "image/jpeg", "content-length": body.length } : {}), ...extra };
+      const req = http.request(`${worker.url}${path}`, { method: body ? "POST" : "GET", agent, headers }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+      });
+      req.on("error", (e) => resolve(e.code));
+      req.end(body);
+    });
+  const body = Buffer.alloc(200 * 1024, 0xff);
+  const statuses = [];
+  for (let round = 0; round < 3; round++) {
+    statuses.push(
+      await send("/events/..%2F..%2Fetc/photos", body),
+      await send(`/events/${EVENT}/photos`, body),
+      await send(`/events/${EVENT}/nothing`, body),
+      await send(`/events/${EVENT}/photos`, body, { "x-request-id": "r".repeat(200) }),
+      await send(`/events/${EVENT}`),
+    );
+  }
+  agent.destroy();
+  assert.deepEqual(statuses, Array(3).fill([400, 401, 404, 400, 401]).flat());
 });

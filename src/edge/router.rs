@@ -16,7 +16,7 @@ use crate::ids::{new_request_id, IdKind};
 use crate::protocol::LogLine;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let started = Date::now().as_millis();
     let access = Access::from_env(&env);
     let cors_origin = access.cors_origin(&req)?;
@@ -24,7 +24,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let response = match request_id_of(&req)? {
         Ok(request_id) => {
             log.request_id = request_id.clone();
-            match route(req, &env, &access, &request_id, &mut log).await {
+            match route(&mut req, &env, &access, &request_id, &mut log).await {
                 Ok(response) => response,
                 Err(e) => {
                     worker::console_error!("{request_id}: {e}");
@@ -37,6 +37,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             respond::error(refusal.0, refusal.1, &request_id)?
         }
     };
+    if !req.inner().body_used() {
+        discard_body(&mut req, access.limits.max_upload_bytes).await;
+    }
     let response = with_cors(response, cors_origin)?;
     log.status = Some(response.status_code());
     log.outcome = match response.status_code() {
@@ -62,7 +65,7 @@ fn request_id_of(req: &Request) -> Result<std::result::Result<String, (Refusal, 
     })
 }
 
-async fn route(mut req: Request, env: &Env, access: &Access, request_id: &str, log: &mut LogLine) -> Result<Response> {
+async fn route(req: &mut Request, env: &Env, access: &Access, request_id: &str, log: &mut LogLine) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let ["events", event_id, rest @ ..] = segments.as_slice() else {
@@ -84,15 +87,14 @@ async fn route(mut req: Request, env: &Env, access: &Access, request_id: &str, l
     }
     let writes = matches!((&method, rest), (Method::Post, ["photos"] | ["tokens"]));
     if writes {
-        if let Some((status, reason)) = access.check_writer(&req)? {
-            discard_body(&mut req, access.limits.max_upload_bytes).await;
+        if let Some((status, reason)) = access.check_writer(req)? {
             return respond::error(status, reason, request_id);
         }
     }
     let now_secs = Date::now().as_millis() / 1000;
     let refusal = match rest {
-        ["ws"] | ["socket.io"] => access.check_subscriber(&req, event_id, now_secs)?,
-        _ if method == Method::Get => access.check_reader(&req, event_id, now_secs)?,
+        ["ws"] | ["socket.io"] => access.check_subscriber(req, event_id, now_secs)?,
+        _ if method == Method::Get => access.check_reader(req, event_id, now_secs)?,
         _ => None,
     };
     if let Some((status, reason)) = refusal {
@@ -107,7 +109,7 @@ async fn route(mut req: Request, env: &Env, access: &Access, request_id: &str, l
         }
         (Method::Post, ["photos"]) => upload(req, env, access, event_id, request_id, log).await,
         (Method::Post, ["tokens"]) => issue(req, access, event_id, request_id).await,
-        (Method::Get, ["photos"]) => photos(&req, env, event_id, request_id).await,
+        (Method::Get, ["photos"]) => photos(req, env, event_id, request_id).await,
         (Method::Get, ["photos", photo_id, "image"]) => image(env, event_id, photo_id, request_id).await,
         (Method::Get, ["photos", photo_id]) => match RoomClient::new(env, event_id)?.photo(photo_id).await? {
             Some(view) => respond::json(200, &view, request_id),
@@ -122,9 +124,10 @@ async fn route(mut req: Request, env: &Env, access: &Access, request_id: &str, l
     }
 }
 
-/// Reads and drops the body of a write refused before reading it: an answer sent while the
-/// client is still sending reaches some clients (Node's fetch) as a reset connection, not a 401.
-/// Up to the upload limit: a larger body is not worth reading for an answer.
+/// Reads and drops a body the answer did not need (a refusal before the upload was read):
+/// workerd answers without it and then breaks the connection (workerd#1741), so the client
+/// still sending, or its next request on the same connection, gets a reset instead of an
+/// answer. Up to the upload limit: a larger body is not worth reading for an answer.
 async fn discard_body(req: &mut Request, limit: u64) {
     let Ok(mut stream) = req.stream() else { return };
     let mut read = 0;
@@ -174,12 +177,12 @@ async fn image(env: &Env, event_id: &str, photo_id: &str, request_id: &str) -> R
 }
 
 /// Hands a WebSocket upgrade to the event's room, which accepts it with hibernation.
-async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
+async fn connect(req: &Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
     let upgrade = req.headers().get("upgrade")?.unwrap_or_default();
     if !upgrade.eq_ignore_ascii_case("websocket") {
         return respond::error(426, "this route takes a WebSocket upgrade", request_id);
     }
-    let since = match query(&req, "since")? {
+    let since = match query(req, "since")? {
         None => None,
         Some(value) => match value.parse::<u64>() {
             Ok(since) => Some(since),

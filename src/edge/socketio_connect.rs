@@ -10,9 +10,9 @@ use super::room_client::RoomClient;
 use super::router::upgraded;
 use crate::protocol::socketio::check_handshake;
 
-pub async fn connect(req: Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
+pub async fn connect(req: &Request, env: &Env, event_id: &str, request_id: &str) -> Result<Response> {
     let upgrade = req.headers().get("upgrade")?.is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-    let (eio, transport) = (query(&req, "EIO")?, query(&req, "transport")?);
+    let (eio, transport) = (query(req, "EIO")?, query(req, "transport")?);
     if let Err(e) = check_handshake(eio.as_deref(), transport.as_deref(), upgrade && req.method() == Method::Get) {
         return respond::error(400, e, request_id);
     }

@@ -25,7 +25,7 @@ struct IssuedToken {
     expires_at: u64,
 }
 
-pub async fn issue(mut req: Request, access: &Access, event_id: &str, request_id: &str) -> Result<Response> {
+pub async fn issue(req: &mut Request, access: &Access, event_id: &str, request_id: &str) -> Result<Response> {
     let Some(secret) = access.event_token_secret() else {
         return respond::error(404, "subscribe tokens are off: no EVENT_TOKEN_SECRET is configured", request_id);
     };

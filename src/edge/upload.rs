@@ -16,7 +16,7 @@ use crate::vision::{inspect, VisionError};
 const ACCEPTED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
 pub async fn upload(
-    mut req: Request,
+    req: &mut Request,
     env: &Env,
     access: &Access,
     event_id: &str,
@@ -24,7 +24,7 @@ pub async fn upload(
     log: &mut LogLine,
 ) -> Result<Response> {
     let limits = access.limits;
-    let Some(bytes) = read_body(&mut req, limits.max_upload_bytes).await? else {
+    let Some(bytes) = read_body(req, limits.max_upload_bytes).await? else {
         let mb = limits.max_upload_bytes as f64 / (1024.0 * 1024.0);
         return respond::error(413, format!("the photo is larger than {mb:.0} MB"), request_id);
     };
