@@ -47,6 +47,24 @@ fn reads_the_labelled_numbers_on_real_photos() {
     }
 }
 
+/// The color is the bib's, not the shirt's around it: set1_01's white bib is on a black shirt
+/// that the number's box reaches (it was named "black"), set1_13's white bib has red digits,
+/// set2's bibs are orange and yellow with black digits.
+#[test]
+fn colors_are_the_bibs() {
+    for (name, number, color) in [
+        ("set1/set1_01.JPG", "3638", "white"),
+        ("set1/set1_13.JPG", "2605", "white"),
+        ("set2/set2_04.JPG", "10168", "orange"),
+        ("set2/set2_02.JPG", "61074", "yellow"),
+    ] {
+        let reading = pipeline().read_numbers(&photo(name)).unwrap();
+        let read = reading.detections.iter().find(|d| d.number == number);
+        let named = read.and_then(|d| d.color.as_ref()).map(|c| c.name.as_str());
+        assert_eq!(named, Some(color), "{name}: {:?}", reading.detections);
+    }
+}
+
 /// Text that race photos hold beside bibs: a clock's "1:23:45" and "10:35", distances "21.1"
 /// and "42.195" (tests/fixtures/printed_text.py draws them, with 4345 and "#218"). A recognizer
 /// that knows only digits and letters read them as 12345, 1035, 211 and 42195; they are times

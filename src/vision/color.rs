@@ -1,22 +1,30 @@
-//! Stage "color": the background color of a bib or plate, sampled around its digits.
+//! Stage "color": the background color of a bib or plate, sampled among its digits.
 //!
-//! Inside a number's box the pixels split in two by brightness (Otsu's threshold): the digits
-//! and the bib around them. Digits are thin strokes, so the larger part is the background.
+//! The pixels where the digits are split in two by brightness (Otsu's threshold): the digits
+//! and the bib between and around them. Digits are strokes, so the larger part is the bib.
 
 use image::RgbImage;
 
 use super::reading::{Color, PixelBox};
 
-/// The box is grown by this fraction of its height on every side, to take in more bib.
-const MARGIN: f32 = 0.15;
+/// A number's box reaches past its digits (the detector's region is grown so that the
+/// recognizer sees whole digits: on the RBNR photos its edges are ~0.15 of its height beyond
+/// the labelled digits, median), often onto the shirt around a small bib: on a dark shirt that
+/// made a white bib "black". Colors are taken this fraction of its height inside every edge.
+const INSET: f32 = 0.15;
 
-/// The background color inside `area` (working-copy pixels), or None for an empty area.
+/// The background color among the digits in `area` (working-copy pixels), or None for an
+/// empty area.
 pub fn background_color(image: &RgbImage, area: PixelBox) -> Option<Color> {
-    let margin = (area.h as f32 * MARGIN).round() as u32;
-    let x0 = area.x.saturating_sub(margin);
-    let y0 = area.y.saturating_sub(margin);
-    let x1 = (area.x + area.w + margin).min(image.width());
-    let y1 = (area.y + area.h + margin).min(image.height());
+    let x1 = (area.x + area.w).min(image.width());
+    let y1 = (area.y + area.h).min(image.height());
+    let inset = (area.h as f32 * INSET).round() as u32;
+    // A box too small to inset keeps its whole area.
+    let (x0, y0, x1, y1) = if area.x + 2 * inset < x1 && area.y + 2 * inset < y1 {
+        (area.x + inset, area.y + inset, x1 - inset, y1 - inset)
+    } else {
+        (area.x, area.y, x1, y1)
+    };
     if x0 >= x1 || y0 >= y1 {
         return None;
     }
@@ -146,25 +154,28 @@ mod tests {
     }
 
     #[test]
-    fn background_is_the_larger_part_around_the_digits() {
-        // A yellow bib with a dark "digit" bar covering a third of the box.
-        let mut image = RgbImage::from_pixel(60, 30, image::Rgb([240, 210, 20]));
-        for y in 5..25 {
-            for x in 20..30 {
-                image.put_pixel(x, y, image::Rgb([10, 10, 10]));
+    fn background_is_the_bib_among_the_digits_not_the_shirt_around_it() {
+        // A yellow bib on a dark shirt, two dark "digit" bars on it; the number's box, as the
+        // detector grows it, reaches past the bib onto the shirt on every side.
+        let mut image = RgbImage::from_pixel(80, 50, image::Rgb([20, 20, 20]));
+        for y in 10..40 {
+            for x in 10..70 {
+                let digit = (14..36).contains(&y) && ((25..35).contains(&x) || (45..55).contains(&x));
+                let rgb = if digit { [10, 10, 10] } else { [240, 210, 20] };
+                image.put_pixel(x, y, image::Rgb(rgb));
             }
         }
-        let color = background_color(
-            &image,
-            PixelBox {
-                x: 10,
-                y: 5,
-                w: 40,
-                h: 20,
-            },
-        )
-        .unwrap();
+        let color = background_color(&image, PixelBox { x: 4, y: 6, w: 72, h: 38 }).unwrap();
         assert_eq!(color.name, "yellow");
         assert_eq!(color.rgb, [240, 210, 20]);
+    }
+
+    #[test]
+    fn a_box_too_small_to_inset_is_taken_whole() {
+        // Inset by 0.15 of its height (2 px) on every side, a 2 px wide box would be empty.
+        let image = RgbImage::from_pixel(4, 12, image::Rgb([30, 80, 200]));
+        let color = background_color(&image, PixelBox { x: 1, y: 1, w: 2, h: 10 }).unwrap();
+        assert_eq!(color.name, "blue");
+        assert_eq!(background_color(&image, PixelBox { x: 4, y: 0, w: 2, h: 2 }), None);
     }
 }
