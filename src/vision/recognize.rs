@@ -19,7 +19,7 @@ const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 const EDGE_MARKS: &[u8] = b"#.,-()";
 /// Race numbers have 1 to 6 digits.
 const MAX_DIGITS: usize = 6;
-/// Reads less sure than this (mean per-character probability) are dropped.
+/// Reads less sure than this (the mean probability of their digits) are dropped.
 const MIN_CONFIDENCE: f32 = 0.8;
 
 /// One character of a read line, and how sure the recognizer is of it.
