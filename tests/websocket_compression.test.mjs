@@ -6,35 +6,15 @@
 // once without that flag to show what it changes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import WebSocket from "ws";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { startRawWorkerd } from "../scripts/bench/raw-workerd.mjs";
-import { root } from "./support/worker.mjs";
-
-const { compatibilityDate, compatibilityFlags = [] } =
-  unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml")).workerOptions;
-
-const WORKER = `export default {
-  fetch() {
-    const [client, server] = Object.values(new WebSocketPair());
-    server.accept();
-    server.send("hello");
-    return new Response(null, { status: 101, webSocket: client });
-  },
-};`;
+import { compatibilityFlags, openOfferingDeflate, startSocketWorker } from "../scripts/bench/raw-workerd.mjs";
 
 /** The Sec-WebSocket-Extensions workerd answers a client offering permessage-deflate with. */
 async function negotiatedExtensions(flags) {
-  const { url, stop } = await startRawWorkerd(WORKER, { compatibilityDate, compatibilityFlags: flags });
+  const { url, stop } = await startSocketWorker(flags);
   try {
-    return await new Promise((resolve, reject) => {
-      const ws = new WebSocket(url.replace("http", "ws"), { perMessageDeflate: true });
-      let extensions;
-      ws.on("upgrade", (res) => (extensions = res.headers["sec-websocket-extensions"] ?? null));
-      ws.on("message", () => (ws.close(), resolve(extensions)));
-      ws.on("error", reject);
-    });
+    const { ws, extensions } = await openOfferingDeflate(url);
+    ws.terminate();
+    return extensions;
   } finally {
     stop();
   }
