@@ -9,3 +9,4 @@ fi
 token=$(sed -n 's/^API_TOKEN=//p' .dev.vars | head -n1)
 echo "Local API token (in .dev.vars): $token"
 echo "  upload: curl -H 'authorization: Bearer $token' -H 'content-type: image/jpeg' --data-binary @photo.jpg http://127.0.0.1:8787/events/my-race/photos"
+echo "  dashboard: http://127.0.0.1:8787/ (any event id, and this token to upload)"
