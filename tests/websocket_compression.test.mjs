@@ -6,7 +6,7 @@
 // once without that flag to show what it changes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compatibilityFlags, openOfferingDeflate, startSocketWorker } from "../scripts/bench/raw-workerd.mjs";
+import { compatibilityFlags, openOfferingDeflate, startSocketWorker } from "./support/raw_workerd.mjs";
 
 /** The Sec-WebSocket-Extensions workerd answers a client offering permessage-deflate with. */
 async function negotiatedExtensions(flags) {

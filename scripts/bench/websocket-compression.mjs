@@ -4,7 +4,7 @@
 // date and flags, then without `no_web_socket_compression`. Prints workerd's resident memory.
 //   node scripts/bench/websocket-compression.mjs [--sockets 1000]
 import { execFileSync } from "node:child_process";
-import { FRAMES, compatibilityFlags, openOfferingDeflate, startSocketWorker } from "./raw-workerd.mjs";
+import { FRAMES, compatibilityFlags, openOfferingDeflate, startSocketWorker } from "../../tests/support/raw_workerd.mjs";
 
 const sockets = Number(process.argv[process.argv.indexOf("--sockets") + 1] || 1000) || 1000;
 const rssMiB = (pid) => Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)])) / 1024;

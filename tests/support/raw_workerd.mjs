@@ -1,7 +1,7 @@
 // A socket Worker in workerd itself, without Miniflare (whose entry worker answers a WebSocket
 // upgrade and negotiates compression whatever the Worker's flags), as Cloudflare runs it, with
 // wrangler.toml's compatibility date and flags. Used by tests/websocket_compression.test.mjs and
-// scripts/bench/websocket-compression.mjs.
+// scripts/bench/websocket-compression.mjs, as worker.mjs is by the tests and the benches.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { root } from "./worker.mjs";
 
-const root = path.resolve(import.meta.dirname, "../..");
 // The workerd binary that Miniflare runs.
 const workerd = createRequire(import.meta.resolve("miniflare"))("workerd").default;
 
