@@ -14,6 +14,7 @@
 //! by a few MiB from run to run, so run it a few times.
 //!
 //!   cargo run --release --example vision_memory -- PHOTO...
+//!   DETECTION_SIZE=2560 cargo run --release --example vision_memory -- PHOTO...   # as the Worker's variable
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
@@ -146,7 +147,11 @@ fn main() {
     let pipeline = stage("models", || {
         let det = finishline::vision::DETECTION_MODEL.to_vec();
         let rec = finishline::vision::RECOGNITION_MODEL.to_vec();
-        Pipeline::load(&det, &rec).expect("models")
+        let pipeline = Pipeline::load(&det, &rec).expect("models");
+        match std::env::var("DETECTION_SIZE") {
+            Ok(pixels) => pipeline.with_detection_size(pixels.parse().expect("a number")).expect("in range"),
+            Err(_) => pipeline,
+        }
     });
     for file in files {
         println!("{file}");
@@ -154,7 +159,10 @@ fn main() {
         let photo = stage("decode", || pipeline.decode(&bytes).expect("decodes"));
         drop(bytes);
         let regions = stage("detection", || pipeline.detect(&photo).expect("detects"));
-        let detections = stage("ocr", || pipeline.read(&photo, &regions).expect("reads"));
+        let mut detections = stage("ocr", || pipeline.read(&photo, &regions).expect("reads"));
+        if let Some(closer) = stage("closer", || pipeline.closer_regions(&photo, &detections).expect("detects")) {
+            detections = stage("closer ocr", || pipeline.read(&photo, &closer).expect("reads"));
+        }
         let n = detections.len();
         stage("color", || pipeline.color(&photo, detections));
         println!("  {} regions, {n} numbers", regions.len());

@@ -86,6 +86,10 @@ try {
   for (const [i, file] of photos.entries()) {
     const { stageMs: wasm, modelMs: wasmModel } = await wasmJob(file);
     const native = nativeCounts(file);
+    if (native.closerLook) { // the Worker ran the detector again at 2048: no like-for-like counts
+      process.stderr.write(`\n${path.basename(file)}: no number read, looked at closer: left out\n`);
+      continue;
+    }
     const counts = { tiles: native.tiles, crops: native.crops };
     const web = { detMs: await webDet(counts.tiles), recMs: await webRec(counts.crops) };
     const py = await ortNative(counts);

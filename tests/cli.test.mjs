@@ -272,3 +272,20 @@ test("a refused photo is reported in the table and the rest still goes through; 
     await small.dispose();
   }
 });
+
+test("scan reads a photo natively, and refuses a detection size out of range before reading any", () => {
+  const file = path.join(photosDir, "set1", "set1_01.JPG");
+  const [line] = execFileSync(bin, ["scan", "--detection-size", "2048", file], { encoding: "utf8" }).trim().split("\n");
+  const read = JSON.parse(line);
+  assert.equal(read.file, file);
+  assert.ok(read.detections.some((d) => d.number === "3638"), line);
+  let refused;
+  try {
+    execFileSync(bin, ["scan", "--detection-size", "100", file], { encoding: "utf8", stdio: "pipe" });
+  } catch (error) {
+    refused = error;
+  }
+  assert.equal(refused?.status, 1);
+  assert.equal(refused.stdout, "", "no photo is read");
+  assert.match(refused.stderr, /detection size 100 is out of range: from 640 to 2560 pixels/);
+});

@@ -6,6 +6,7 @@
 //! last retry the dead letter queue's consumer marks the photo failed.
 
 use std::cell::{Cell, OnceCell};
+use std::time::Duration;
 
 use worker::{event, Context, Date, Env, MessageBatch, MessageExt, Result};
 
@@ -28,12 +29,24 @@ async fn pipeline(env: &Env) -> Result<&'static Pipeline> {
         let rec = model_file(env, RECOGNITION_MODEL_FILE).await?;
         // Another job of this isolate may have loaded it while these were fetched: the
         // check and the load below are one synchronous step, so it is loaded only once.
+        // DETECTION_SIZE (a Worker variable, optional): docs/accuracy.md, "Wide shots".
+        let detection_size = var(env, "DETECTION_SIZE");
         PIPELINE.with(|cell| {
-            cell.get_or_init(|| Pipeline::load(&det, &rec).map(|p| &*Box::leak(Box::new(p))).map_err(|e| e.to_string()));
+            cell.get_or_init(|| {
+                let pipeline = Pipeline::load(&det, &rec).map_err(|e| e.to_string())?;
+                let pipeline = match detection_size {
+                    Some(pixels) => pixels
+                        .parse()
+                        .map_err(|_| format!("DETECTION_SIZE {pixels:?} is not a number of pixels"))
+                        .and_then(|pixels| pipeline.with_detection_size(pixels))?,
+                    None => pipeline,
+                };
+                Ok(&*Box::leak(Box::new(pipeline)))
+            });
         });
     }
     PIPELINE.with(|cell| cell.get().cloned().unwrap_or_else(|| Err("not loaded".into())))
-        .map_err(|e| worker::Error::RustError(format!("models did not load: {e}")))
+        .map_err(|e| worker::Error::RustError(format!("the vision pipeline did not load: {e}")))
 }
 
 /// A model file from the Worker's static assets (public/models/, copied from models/ by
@@ -167,7 +180,7 @@ impl Job<'_> {
         drop(bytes);
         ms[0] = since(t);
         let t = now();
-        let (regions, detection) = self.timed(|| pipeline.detect(&photo));
+        let (regions, mut detection) = self.timed(|| pipeline.detect(&photo));
         let regions = match regions {
             Ok(regions) => regions,
             Err(e) => return Ok(Err(e)),
@@ -175,12 +188,35 @@ impl Job<'_> {
         ms[1] = since(t);
         self.report(attempt, Report::Progress { stage: Stage::Detection }).await?;
         let t = now();
-        let (detections, ocr) = self.timed(|| pipeline.read(&photo, &regions));
-        let detections = match detections {
+        let (detections, mut ocr) = self.timed(|| pipeline.read(&photo, &regions));
+        let mut detections = match detections {
             Ok(detections) => detections,
             Err(e) => return Ok(Err(e)),
         };
         ms[2] = since(t);
+        if detections.is_empty() {
+            // A closer look (docs/accuracy.md): seconds more of CPU. Each step yields first, so
+            // that local workerd, which runs every request on this thread, serves requests
+            // between them (an upload held behind the whole closer look had its connection reset).
+            worker::Delay::from(Duration::ZERO).await;
+            let t = now();
+            let (closer, more) = self.timed(|| pipeline.closer_regions(&photo, &detections));
+            let closer = match closer {
+                Ok(closer) => closer,
+                Err(e) => return Ok(Err(e)),
+            };
+            (ms[1], detection) = (ms[1] + since(t), detection + more);
+            if let Some(closer) = closer {
+                worker::Delay::from(Duration::ZERO).await;
+                let t = now();
+                let (read, more) = self.timed(|| pipeline.read(&photo, &closer));
+                detections = match read {
+                    Ok(detections) => detections,
+                    Err(e) => return Ok(Err(e)),
+                };
+                (ms[2], ocr) = (ms[2] + since(t), ocr + more);
+            }
+        }
         self.report(attempt, Report::Progress { stage: Stage::Ocr }).await?;
         let t = now();
         let reading = pipeline.color(&photo, detections);

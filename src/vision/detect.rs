@@ -8,7 +8,12 @@ use super::geometry::RotatedRect;
 use super::models::{run, Plan, DETECTION_TILE};
 use super::sampling::{blank_input, sample_into};
 
+/// The photo's long side as the detector sees it, unless the caller sets another
+/// (`Pipeline::with_detection_size`): tuned on close-ups (docs/accuracy.md).
 pub const DETECTION_LONG_SIDE: usize = 1280;
+/// The sizes a caller may set: below 640 most bibs are too small to find; the working copy's
+/// long side is at most 2560, so above it there is nothing more to see.
+pub const DETECTION_SIZES: std::ops::RangeInclusive<usize> = 640..=2560;
 /// Neighbouring tiles share this many pixels, so text on a tile's edge is whole in the other.
 const TILE_OVERLAP: usize = 64;
 /// Pixels above this probability are text (PaddleOCR's `det_db_thresh`).
@@ -31,12 +36,13 @@ pub struct Region {
     pub score: f32,
 }
 
-pub fn detect(plan: &Plan, photo: &Photo) -> Result<Vec<Region>, VisionError> {
+/// The text regions of `photo`, seen at `long_side` pixels on its longest side.
+pub fn detect(plan: &Plan, photo: &Photo, long_side: usize) -> Result<Vec<Region>, VisionError> {
     let (width, height) = photo.image.dimensions();
     if width == 0 || height == 0 {
         return Ok(Vec::new());
     }
-    let (dw, dh) = detection_size(width, height);
+    let (dw, dh) = detection_size(width, height, long_side);
     let (sx, sy) = (width as f32 / dw as f32, height as f32 / dh as f32);
     // The detector runs on overlapping tiles of the photo at detection size, stitched into one
     // probability map (the larger probability where tiles overlap): the network's activations
@@ -112,11 +118,11 @@ fn normalize([r, g, b]: [f32; 3]) -> [f32; 3] {
     ]
 }
 
-/// The photo's size for the detector: longest side DETECTION_LONG_SIDE. 1280, not PaddleOCR's
-/// 960: small bibs are only found when the detector sees them larger (docs/accuracy.md).
-fn detection_size(width: u32, height: u32) -> (usize, usize) {
-    let ratio = DETECTION_LONG_SIDE as f32 / width.max(height) as f32;
-    let side = |s: u32| ((s as f32 * ratio).round() as usize).clamp(1, DETECTION_LONG_SIDE);
+/// The photo's size for the detector: longest side `long_side` (by default 1280, not
+/// PaddleOCR's 960: small bibs are only found when the detector sees them larger).
+fn detection_size(width: u32, height: u32, long_side: usize) -> (usize, usize) {
+    let ratio = long_side as f32 / width.max(height) as f32;
+    let side = |s: u32| ((s as f32 * ratio).round() as usize).clamp(1, long_side);
     (side(width), side(height))
 }
 
@@ -214,9 +220,10 @@ mod tests {
 
     #[test]
     fn detection_size_has_the_long_side() {
-        assert_eq!(detection_size(720, 480), (1280, 853));
-        assert_eq!(detection_size(4000, 3000), (1280, 960));
-        assert_eq!(detection_size(10, 3000), (4, 1280));
+        assert_eq!(detection_size(720, 480, 1280), (1280, 853));
+        assert_eq!(detection_size(4000, 3000, 1280), (1280, 960));
+        assert_eq!(detection_size(10, 3000, 1280), (4, 1280));
+        assert_eq!(detection_size(2048, 1365, 1888), (1888, 1258));
     }
 
     #[test]

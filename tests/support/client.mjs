@@ -28,12 +28,19 @@ export function pngHeader(width, height, interlace = 0) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), ihdr, tail]);
 }
 
+// Every request on a connection of its own: local workerd runs the queue consumer on the same
+// thread, and a photo's closer look keeps it busy for seconds; a pooled keep-alive connection
+// that sat idle meanwhile can be closed by workerd just as it is reused ("fetch failed",
+// ECONNRESET): a race of the client's connection pool, not an answer of the Worker.
+const OWN_CONNECTION = { connection: "close" };
+
 /** Uploads a photo with the tests' API token (pass `token: null` to send none). */
 export async function upload(url, eventId, body, { requestId, contentType = "image/jpeg", headers = {}, token = TEST_API_TOKEN } = {}) {
   const response = await fetch(`${url}/events/${eventId}/photos`, {
     method: "POST",
     body,
     headers: {
+      ...OWN_CONNECTION,
       "content-type": contentType,
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(requestId ? { "x-request-id": requestId } : {}),
@@ -44,7 +51,7 @@ export async function upload(url, eventId, body, { requestId, contentType = "ima
 }
 
 export async function getJson(url) {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: OWN_CONNECTION });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
