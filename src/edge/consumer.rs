@@ -78,6 +78,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             time_ops,
             stage_ms: Cell::default(),
             model_ms: Cell::default(),
+            closer_look: Cell::default(),
             op_ms: Cell::default(),
             model_load: Cell::default(),
         };
@@ -107,6 +108,7 @@ async fn consume(batch: MessageBatch<PhotoJob>, env: Env, _ctx: Context) -> Resu
             duration_ms: Date::now().as_millis().saturating_sub(started),
             stage_ms: job.stage_ms.take().map(Into::into),
             model_ms: job.model_ms.take(),
+            closer_look: job.closer_look.get().then_some(true),
             op_ms: job.op_ms.take(),
             model_load_ms: job.model_load.get().map(|(ms, _)| ms),
             wasm_memory_after_load_bytes: job.model_load.get().map(|(_, bytes)| bytes),
@@ -128,6 +130,8 @@ struct Job<'a> {
     stage_ms: Cell<Option<[f64; 4]>>,
     /// Of the detection and ocr stages' milliseconds, those inside model runs (for the log).
     model_ms: Cell<Option<ModelMs>>,
+    /// Whether the photo was looked at again closer (for the log).
+    closer_look: Cell<bool>,
     /// Milliseconds of inference by tract operator, when `time_ops` (for the log).
     op_ms: Cell<Option<OpTimes>>,
     /// Milliseconds spent loading the models and the wasm memory size right after, when this
@@ -207,6 +211,7 @@ impl Job<'_> {
             };
             (ms[1], detection) = (ms[1] + since(t), detection + more);
             if let Some(closer) = closer {
+                self.closer_look.set(true);
                 worker::Delay::from(Duration::ZERO).await;
                 let t = now();
                 let (read, more) = self.timed(|| pipeline.read(&photo, &closer));

@@ -30,6 +30,10 @@ pub struct LogLine {
     /// without the pre- and post-processing around it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_ms: Option<ModelMs>,
+    /// Jobs: true when nothing was read at the detection size and the photo was looked at again
+    /// closer (docs/accuracy.md): why its detection and ocr took seconds more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closer_look: Option<bool>,
     /// Jobs: milliseconds this job spent loading the models (only the isolate's first job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_load_ms: Option<u64>,
@@ -107,6 +111,7 @@ mod tests {
             duration_ms: 1900,
             stage_ms: Some([12.0, 1500.0, 300.0, 1.5].into()),
             model_ms: Some(ModelMs { detection: 1400.0, ocr: 280.5 }),
+            closer_look: Some(true),
             model_load_ms: Some(2700),
             wasm_memory_after_load_bytes: Some(40 * 65536),
             wasm_memory_bytes: Some(50 * 65536),
@@ -114,7 +119,7 @@ mod tests {
         };
         assert_eq!(
             line.to_json(),
-            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelMs":{"detection":1400.0,"ocr":280.5},"modelLoadMs":2700,"wasmMemoryAfterLoadBytes":2621440,"wasmMemoryBytes":3276800}"#
+            r#"{"kind":"job","requestId":"req_2","photoId":"p1","outcome":"completed","durationMs":1900,"stageMs":{"decode":12.0,"detection":1500.0,"ocr":300.0,"color":1.5},"modelMs":{"detection":1400.0,"ocr":280.5},"closerLook":true,"modelLoadMs":2700,"wasmMemoryAfterLoadBytes":2621440,"wasmMemoryBytes":3276800}"#
         );
     }
 }
